@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // The harness tests build C++ extensions (about 20 s each on 2 cores): generous limits.
+    testTimeout: 300_000,
+    hookTimeout: 300_000,
+    pool: 'forks',
+    // Two cores: running many torch-building files at once only slows each down.
+    maxWorkers: 2,
+  },
+});
