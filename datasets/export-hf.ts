@@ -1,0 +1,49 @@
+/**
+ * A Hugging Face dataset folder: data/{train,validation}-NNNNN.parquet (the full record schema) and a
+ * README.md dataset card whose YAML header maps the splits to the shards.
+ */
+import { basename, join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { renderDatasetCard } from './dataset-card.ts';
+import { newSelectionCounts, selectForExport, type ExportSelectOptions, type SelectionCounts } from './export-select.ts';
+import { describeFilter } from './record-filter.ts';
+import { ShardedRecordWriter } from './sharded-writer.ts';
+
+export interface HfExportOptions extends Omit<ExportSelectOptions, 'columns'> {
+  outDir: string;
+  name?: string;
+  shardRows?: number;
+  /** The input specs as the user gave them (for the card). */
+  inputs: readonly string[];
+}
+
+export async function exportHf(o: HfExportOptions): Promise<SelectionCounts> {
+  const counts = newSelectionCounts();
+  const shardRows = o.shardRows ?? 50_000;
+  const writers = { train: new ShardedRecordWriter(join(o.outDir, 'data'), 'train', shardRows), validation: new ShardedRecordWriter(join(o.outDir, 'data'), 'validation', shardRows) };
+  const runs = new Set<string>();
+  const sources = new Set<string>();
+  const byLevel: Record<string, number> = {};
+  for await (const { split, records } of selectForExport(o, counts)) {
+    for (const r of records) {
+      runs.add(r.run_id);
+      sources.add(r.problem_source);
+      byLevel[r.level] = (byLevel[r.level] ?? 0) + 1;
+    }
+    await writers[split].write(records);
+  }
+  const files = { train: await writers.train.close(), validation: await writers.validation.close() };
+  const card = renderDatasetCard({
+    name: o.name ?? 'kernelforge kernels',
+    splits: (['train', 'validation'] as const).map((s) => ({ split: s, rows: counts[s], problems: counts.problems[s], files: files[s].map((f) => basename(f.path)) })),
+    byLevel,
+    filters: describeFilter(o.filter),
+    selection: o.select === 'best' ? 'the fastest kernel per problem' : 'every record passing the filters',
+    duplicatesRemoved: counts.duplicates,
+    sourceRuns: [...runs].sort(),
+    inputs: [...o.inputs],
+    problemSources: [...sources].sort(),
+  });
+  await writeFile(join(o.outDir, 'README.md'), card);
+  return counts;
+}

@@ -1,0 +1,87 @@
+/**
+ * Predicate push-down over record part files: per row group, read the small columns a predicate
+ * needs, and only where some row matches read the remaining columns (kernel sources, prompts).
+ * One row group is in memory at a time.
+ */
+import { arrowToRecords } from './arrow-records.ts';
+import { RecordParquetFile } from './parquet-reader.ts';
+import { compileFilter, FILTER_COLUMNS, type FilterView, type RecordFilter } from './record-filter.ts';
+import type { KernelRecord } from './schema.ts';
+
+export interface SelectOptions<V> {
+  /** Columns the picker reads. */
+  predicateColumns: readonly (keyof KernelRecord)[];
+  /** Row indices (within the row group) to keep, given the predicate columns of each row. */
+  pick: (rows: V[]) => number[];
+  /** Columns of the rows returned (default: all). */
+  columns?: readonly (keyof KernelRecord)[];
+}
+
+export interface SelectCounters {
+  rowsScanned: number;
+  rowsSelected: number;
+  rowGroupsScanned: number;
+  rowGroupsFetched: number;
+}
+
+export const newCounters = (): SelectCounters => ({ rowsScanned: 0, rowsSelected: 0, rowGroupsScanned: 0, rowGroupsFetched: 0 });
+
+/** Stream chunks of the selected records (one chunk per row group that has any). */
+export async function* selectRecords<V = Partial<KernelRecord>>(
+  paths: readonly string[],
+  options: SelectOptions<V>,
+  counters: SelectCounters = newCounters(),
+): AsyncGenerator<KernelRecord[]> {
+  for (const path of paths) {
+    const file = await RecordParquetFile.open(path);
+    try {
+      for (let g = 0; g < file.numRowGroups; g++) {
+        const small = await file.readRowGroup(g, options.predicateColumns as string[]);
+        const picked = options.pick(arrowToRecords(small) as V[]);
+        counters.rowGroupsScanned++;
+        counters.rowsScanned += small.numRows;
+        if (picked.length === 0) continue;
+        counters.rowGroupsFetched++;
+        counters.rowsSelected += picked.length;
+        const full = await file.readRowGroup(g, options.columns as string[] | undefined);
+        yield arrowToRecords(full, picked) as KernelRecord[];
+      }
+    } finally {
+      file.close();
+    }
+  }
+}
+
+/** Records that pass a RecordFilter, streamed. */
+export function filterRecords(
+  paths: readonly string[],
+  filter: RecordFilter,
+  counters?: SelectCounters,
+  columns?: readonly (keyof KernelRecord)[],
+): AsyncGenerator<KernelRecord[]> {
+  const keep = compileFilter(filter);
+  return selectRecords<FilterView>(
+    paths,
+    {
+      predicateColumns: FILTER_COLUMNS,
+      pick: (rows) => rows.flatMap((r, i) => (keep(r) ? [i] : [])),
+      ...(columns ? { columns } : {}),
+    },
+    counters,
+  );
+}
+
+/** Regroup a stream of chunks into chunks of `size` rows (the last may be smaller). */
+export async function* rechunk<T>(chunks: AsyncIterable<readonly T[]>, size: number): AsyncGenerator<T[]> {
+  let buf: T[] = [];
+  for await (const chunk of chunks) {
+    for (const item of chunk) {
+      buf.push(item);
+      if (buf.length >= size) {
+        yield buf;
+        buf = [];
+      }
+    }
+  }
+  if (buf.length > 0) yield buf;
+}

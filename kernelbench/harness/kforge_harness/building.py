@@ -1,0 +1,143 @@
+"""Build: the candidate compiles its extension at import time (load_inline).
+
+- `build_dir_for` keys TORCH_EXTENSIONS_DIR by the sha256 of the candidate source, so the same source
+  is a cache hit and two candidates reusing one extension name never share a directory.
+- `import_candidate` captures everything the compiler writes (fd-level, ninja writes there) and tells
+  a build failure (the exception came out of torch.utils.cpp_extension) from any other import error.
+- `FlagRecorder` wraps load_inline/load for the duration of the import to record the extra flags.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import traceback
+import types
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+from .loading import import_source
+
+LOG_HEAD = 2048
+LOG_TAIL = 2048
+
+
+class BuildError(Exception):
+    def __init__(self, message: str, log: str):
+        super().__init__(message)
+        self.log = log
+
+
+class CandidateImportError(Exception):
+    """Importing the candidate raised, and not while compiling."""
+
+
+def build_dir_for(source: str, build_root: Path) -> Path:
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    return build_root / digest[:32]
+
+
+def trim_log(text: str, head: int = LOG_HEAD, tail: int = LOG_TAIL) -> str:
+    if len(text) <= head + tail:
+        return text
+    return f"{text[:head]}\n... [{len(text) - head - tail} characters trimmed] ...\n{text[-tail:]}"
+
+
+@contextmanager
+def capture_fds() -> Iterator[list[str]]:
+    """Redirect fds 1 and 2 (the compiler's output goes there, not to sys.stdout) into a buffer."""
+    out: list[str] = []
+    saved = [os.dup(1), os.dup(2)]
+    with tempfile.TemporaryFile(mode="w+b") as f:
+        try:
+            for s in ("stdout", "stderr"):
+                try:
+                    getattr(__import__("sys"), s).flush()
+                except Exception:
+                    pass
+            os.dup2(f.fileno(), 1)
+            os.dup2(f.fileno(), 2)
+            yield out
+        finally:
+            import sys
+            for s in (sys.stdout, sys.stderr):
+                try:
+                    s.flush()
+                except Exception:
+                    pass
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+            f.seek(0)
+            out.append(f.read().decode("utf-8", errors="replace"))
+
+
+class FlagRecorder:
+    """Records the extra compiler/linker flags passed to load_inline / load during the import."""
+
+    KEYS = ("extra_cflags", "extra_cuda_cflags", "extra_ldflags")
+
+    def __init__(self) -> None:
+        self.flags: list[str] = []
+        self.names: list[str] = []
+
+    @contextmanager
+    def active(self) -> Iterator["FlagRecorder"]:
+        from torch.utils import cpp_extension
+
+        originals = {n: getattr(cpp_extension, n) for n in ("load_inline", "load")}
+
+        def wrap(fn: Any) -> Any:
+            def recorded(*args: Any, **kwargs: Any) -> Any:
+                name = kwargs.get("name", args[0] if args else None)
+                if name is not None:
+                    self.names.append(str(name))
+                for key in self.KEYS:
+                    for flag in kwargs.get(key) or []:
+                        if str(flag) not in self.flags:
+                            self.flags.append(str(flag))
+                return fn(*args, **kwargs)
+
+            return recorded
+
+        for n, fn in originals.items():
+            setattr(cpp_extension, n, wrap(fn))
+        try:
+            yield self
+        finally:
+            for n, fn in originals.items():
+                setattr(cpp_extension, n, fn)
+
+    def as_string(self) -> str | None:
+        return " ".join(self.flags) if self.flags else None
+
+
+def _raised_in_cpp_extension(exc: BaseException) -> bool:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(f.filename.replace("\\", "/").endswith("torch/utils/cpp_extension.py") for f in frames)
+
+
+def import_candidate(source: str, directory: Path, recorder: FlagRecorder) -> tuple[types.ModuleType, str]:
+    """Import the candidate; returns (module, captured build output). Raises BuildError or
+    CandidateImportError."""
+    captured: list[str] = []
+    error: BaseException | None = None
+    module = None
+    try:
+        with capture_fds() as captured, recorder.active():
+            module = import_source(source, "kforge_candidate", directory)
+    except SystemExit as e:
+        error = e
+    except Exception as e:
+        error = e
+    output = captured[0] if captured else ""
+    if error is None and module is not None:
+        return module, output
+    assert error is not None
+    message = f"{type(error).__name__}: {error}"
+    if _raised_in_cpp_extension(error):
+        raise BuildError(trim_log(message, 600, 400), trim_log(f"{output}\n{message}".strip()))
+    tb = "".join(traceback.format_exception(type(error), error, error.__traceback__)[-6:])
+    raise CandidateImportError(trim_log(f"candidate failed to import: {message}\n{tb}".strip(), 1500, 1500))

@@ -1,0 +1,122 @@
+"""Command line of the harness driver (see ../PROTOCOL.md)."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import IO, Any, Iterator
+
+from .discovery import build_jobs
+from .driver import Driver, DriverOptions
+from .protocol import VERIFIER_VERSION, JobError, VerifyJob, failure_result
+
+
+def log(msg: str) -> None:
+    print(f"kforge-verify: {msg}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="verify.py", description=f"kernelforge verification harness ({VERIFIER_VERSION})")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--jobs", type=Path, help="JSONL file, one VerifyJob per line")
+    src.add_argument("--stdin", action="store_true", help="stream jobs from stdin, results to stdout as they finish")
+    src.add_argument("--problems", type=Path, help="KernelBench problems JSONL (with --candidates)")
+    p.add_argument("--candidates", type=Path, help="folder of {level}_{problem_id}_*.py files or folders")
+    p.add_argument("--out", type=Path, help="results JSONL (default: stdout)")
+    p.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 4))
+    tmp = Path(tempfile.gettempdir())
+    p.add_argument("--build-root", type=Path, default=tmp / "kforge-builds")
+    p.add_argument("--scratch-root", type=Path, default=tmp / "kforge-scratch")
+    p.add_argument("--cpu-threads", type=int, default=1, help="torch threads per worker on the cpu backend")
+    p.add_argument("--memory-mb", type=int, default=16384, help="address-space limit per cpu worker (0: none)")
+    p.add_argument("--keep-scratch", action="store_true")
+    p.add_argument("--no-network-isolation", action="store_true")
+    g = p.add_argument_group("job settings for --problems/--candidates")
+    g.add_argument("--backend", choices=("cuda", "cpu"), default="cuda")
+    g.add_argument("--tolerance", choices=("default", "loose"), default="default")
+    g.add_argument("--trials", type=int, default=5)
+    g.add_argument("--warmup", type=int, default=3)
+    g.add_argument("--repeats", type=int, default=20)
+    g.add_argument("--timeout", type=float, default=600.0)
+    g.add_argument("--seed", type=int, default=42)
+    g.add_argument("--compile-reference", action="store_true")
+    args = p.parse_args(argv)
+    if args.problems and not args.candidates:
+        p.error("--problems needs --candidates")
+    return args
+
+
+def _read_jobs(lines: IO[str], emit: Any) -> Iterator[VerifyJob]:
+    """Jobs from JSON lines; a malformed line with a candidate_id still gets a (failed) result."""
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        raw: Any = None
+        try:
+            raw = json.loads(line)
+            job = VerifyJob.from_dict(raw) if isinstance(raw, dict) else None
+            if job is None:
+                raise JobError("a job must be a JSON object")
+        except (json.JSONDecodeError, JobError) as e:
+            log(f"line {n}: {e}")
+            cid = raw.get("candidate_id") if isinstance(raw, dict) else None
+            if isinstance(cid, str):
+                bad = VerifyJob(cid, "", "", "", "", "cpu", "default", 1, 0, 1, 1.0, 0, False)
+                emit(failure_result(bad, "skipped", f"malformed job: {e}"))
+            continue
+        yield job
+
+
+def _summary(results: list[dict[str, Any]]) -> None:
+    if not results:
+        log("no jobs")
+        return
+    width = min(60, max(len(r["candidate_id"]) for r in results))
+    lines = [f"{'candidate':<{width}}  {'verdict':<8} {'stage':<12} speedup"]
+    for r in results:
+        verdict = "SUSPECT" if r.get("suspect") else ("PASS" if r.get("correct") else "FAIL")
+        speedup = f"{r['speedup']:.2f}x" if isinstance(r.get("speedup"), (int, float)) else "-"
+        lines.append(f"{r['candidate_id'][:width]:<{width}}  {verdict:<8} {r.get('fail_stage') or '-':<12} {speedup}")
+    passed = sum(1 for r in results if r.get("correct"))
+    lines.append(f"{passed}/{len(results)} correct")
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    driver = Driver(DriverOptions(
+        build_root=args.build_root.resolve(), scratch_root=args.scratch_root.resolve(),
+        workers=max(1, args.workers), cpu_threads=max(1, args.cpu_threads),
+        memory_mb=args.memory_mb or None, keep_scratch=args.keep_scratch,
+        network_isolation=not args.no_network_isolation,
+    ))
+    out: IO[str] = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
+    results: list[dict[str, Any]] = []
+
+    def emit(result: dict[str, Any]) -> None:
+        results.append(result)
+        out.write(json.dumps(result) + "\n")
+        out.flush()
+
+    try:
+        if args.stdin:
+            driver.run_many(_read_jobs(sys.stdin, emit), emit)
+        elif args.jobs:
+            with open(args.jobs, encoding="utf-8") as f:
+                jobs = list(_read_jobs(f, emit))
+            driver.run_many(jobs, emit)
+        else:
+            settings = {"backend": args.backend, "tolerance_policy": args.tolerance, "trials": args.trials,
+                        "timing": {"warmup": args.warmup, "repeats": args.repeats}, "timeout_s": args.timeout,
+                        "seed": args.seed, "compile_reference": args.compile_reference}
+            jobs = build_jobs(args.problems, args.candidates, settings, warn=log)
+            log(f"{len(jobs)} candidates")
+            driver.run_many(jobs, emit)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    _summary(results)
+    return 0

@@ -1,0 +1,235 @@
+"""Runs jobs in sandboxed worker processes, N at a time.
+
+Builds overlap across cores; each worker takes the device lock before measuring, so only one
+candidate times on a device at once. The time limit counts the worker's own time: waiting for the
+device lock does not use it up (bounded by `lock_wait_cap_s`). On timeout the whole process group
+is killed; a worker that dies without a verdict becomes fail_stage 'crash'. The driver never fails.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import resource
+import select
+import signal
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from . import sandbox
+from .building import build_dir_for
+from .protocol import VerifyJob, failure_result
+
+HARNESS_DIR = Path(__file__).resolve().parent.parent
+LOG_TAIL_CHARS = 2000
+
+
+@dataclass
+class DriverOptions:
+    build_root: Path
+    scratch_root: Path
+    workers: int = 2
+    cpu_threads: int = 1
+    # Address-space limit for cpu-backend workers (RLIMIT_AS); never applied on cuda.
+    memory_mb: int | None = 16384
+    keep_scratch: bool = False
+    network_isolation: bool = True
+    python: str = sys.executable
+    lock_wait_cap_s: float = 3600.0
+    parent_env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:48] or "candidate"
+
+
+def _tail(path: Path, limit: int = LOG_TAIL_CHARS) -> str:
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - limit))
+            return f.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+class Driver:
+    def __init__(self, options: DriverOptions):
+        self.options = options
+        for d in (options.build_root, options.scratch_root):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def run_one(self, job: VerifyJob) -> dict[str, Any]:
+        o = self.options
+        started = time.monotonic()
+        scratch = o.scratch_root / f"{_safe_name(job.candidate_id)}-{uuid.uuid4().hex[:8]}"
+        (scratch / "tmp").mkdir(parents=True)
+        ext_dir = build_dir_for(job.kernel_source, o.build_root / "ext")
+        ext_dir.mkdir(parents=True, exist_ok=True)
+        env = sandbox.worker_env(o.parent_env, scratch, ext_dir, HARNESS_DIR, o.cpu_threads, o.build_root / "cache")
+        log_path = scratch / "worker.log"
+        read_fd, write_fd = os.pipe()
+        cmd = [o.python, "-m", "kforge_harness.worker", "--status-fd", str(write_fd),
+               "--lock-dir", str(o.build_root / "locks"), "--build-dir", str(ext_dir),
+               "--cpu-threads", str(o.cpu_threads)]
+        if not o.network_isolation:
+            cmd.append("--no-network-isolation")
+        try:
+            with open(log_path, "wb") as log:
+                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                                        cwd=scratch, env=env, start_new_session=True, pass_fds=(write_fd,))
+        finally:
+            os.close(write_fd)
+        self._limit(proc.pid, job.backend)
+        outcome = _Watch(proc, read_fd, job.timeout_s, o.lock_wait_cap_s)
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(json.dumps(job.to_dict()).encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        outcome.wait()
+        _kill_group(proc.pid)  # stragglers the candidate left behind
+        result = self._verdict(job, proc, outcome, log_path)
+        result["wall_s"] = round(time.monotonic() - started, 3)
+        if not o.keep_scratch:
+            shutil.rmtree(scratch, ignore_errors=True)
+        return result
+
+    def _limit(self, pid: int, backend: str) -> None:
+        try:
+            resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
+            if backend == "cpu" and self.options.memory_mb:
+                limit = self.options.memory_mb * 1024 * 1024
+                resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
+        except (OSError, ValueError):
+            pass  # the process is already gone; its verdict says why
+
+    def _verdict(self, job: VerifyJob, proc: subprocess.Popen, w: "_Watch", log_path: Path) -> dict[str, Any]:
+        if w.result is not None:
+            return w.result
+        if w.timed_out:
+            result = failure_result(job, "timeout", f"exceeded the time limit of {job.timeout_s:g} s; "
+                                    "the worker's process group was killed")
+        else:
+            rc = proc.returncode
+            if rc is not None and rc < 0:
+                name = signal.Signals(-rc).name if -rc in signal.valid_signals() else str(-rc)
+                why = f"worker killed by signal {name}" + (" (out of memory?)" if -rc == signal.SIGKILL else "")
+            else:
+                why = f"worker exited with code {rc} without a verdict"
+            tail = _tail(log_path).strip()
+            result = failure_result(job, "crash", f"{why}\n--- output tail ---\n{tail}" if tail else why)
+        if w.partial is not None:  # keep the evidence gathered before the end
+            keep = {k: v for k, v in w.partial.items() if k not in ("fail_stage", "fail_message", "correct", "wall_s")}
+            result = {**result, **keep}
+        result["correct"] = False
+        return result
+
+    def run_many(self, jobs: Iterable[VerifyJob], on_result: Callable[[dict[str, Any]], None]) -> None:
+        """Runs every job (as they arrive) with `workers` in parallel; on_result is called per verdict."""
+        lock = threading.Lock()
+
+        def run(job: VerifyJob) -> None:
+            try:
+                result = self.run_one(job)
+            except Exception as e:  # the driver never fails a run
+                result = failure_result(job, "crash", f"driver error: {type(e).__name__}: {e}")
+            with lock:
+                on_result(result)
+
+        futures: list[Future[None]] = []
+        with ThreadPoolExecutor(max_workers=max(1, self.options.workers)) as pool:
+            for job in jobs:
+                futures.append(pool.submit(run, job))
+        for f in futures:
+            f.result()
+
+
+class _Watch:
+    """Reads the worker's status pipe and enforces its deadline (paused while it waits for the lock)."""
+
+    def __init__(self, proc: subprocess.Popen, fd: int, timeout_s: float, lock_cap_s: float):
+        self.proc, self.fd, self.timeout_s, self.lock_cap_s = proc, fd, timeout_s, lock_cap_s
+        self.result: dict[str, Any] | None = None
+        self.partial: dict[str, Any] | None = None
+        self.timed_out = False
+
+    def wait(self) -> None:
+        deadline = time.monotonic() + self.timeout_s
+        wait_started: float | None = None
+        waited = 0.0
+        buf = b""
+        open_pipe = True
+        try:
+            while self.result is None:
+                now = time.monotonic()
+                if wait_started is not None and now - wait_started + waited > self.lock_cap_s:
+                    deadline += self.lock_cap_s - waited  # the cap is spent: the clock runs again
+                    waited, wait_started = self.lock_cap_s, None
+                if wait_started is None and now >= deadline:
+                    self.timed_out = True
+                    _kill_group(self.proc.pid)
+                    break
+                if not open_pipe:
+                    if self.proc.poll() is not None:
+                        break
+                    time.sleep(0.05)
+                    continue
+                pause = 0.5 if wait_started is not None else min(0.5, max(0.01, deadline - now))
+                ready, _, _ = select.select([self.fd], [], [], pause)
+                if not ready:
+                    continue
+                chunk = os.read(self.fd, 1 << 16)
+                if not chunk:
+                    open_pipe = False
+                    continue
+                buf += chunk
+                while b"\n" in buf:
+                    line, buf = buf.split(b"\n", 1)
+                    event = self._parse(line)
+                    kind = event.get("event")
+                    if kind == "lock_wait" and wait_started is None:
+                        wait_started = time.monotonic()
+                    elif kind == "lock_acquired" and wait_started is not None:
+                        waited += time.monotonic() - wait_started
+                        deadline += time.monotonic() - wait_started
+                        wait_started = None
+                    elif kind == "partial" and isinstance(event.get("result"), dict):
+                        self.partial = event["result"]
+                    elif kind == "result" and isinstance(event.get("result"), dict):
+                        self.result = event["result"]
+        finally:
+            os.close(self.fd)
+        if not self.timed_out:
+            remaining = max(1.0, deadline - time.monotonic())
+            try:
+                self.proc.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                self.timed_out = self.result is None
+                _kill_group(self.proc.pid)
+        self.proc.wait()
+
+    @staticmethod
+    def _parse(line: bytes) -> dict[str, Any]:
+        try:
+            event = json.loads(line.decode("utf-8", errors="replace"))
+            return event if isinstance(event, dict) else {}
+        except json.JSONDecodeError:
+            return {}

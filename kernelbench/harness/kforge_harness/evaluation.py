@@ -1,0 +1,193 @@
+"""The measured part of a job, once both modules are loaded: correctness trials, then timing.
+
+Fills the result dict in place; raises `Stop` to end the job at a stage. Order matters:
+the reference output of each trial is computed first and kept; on CUDA free memory is then
+filled with NaN, so a candidate returning recycled allocator blocks returns NaN, not the answer.
+"""
+from __future__ import annotations
+
+import traceback
+from typing import Any, Callable
+
+import torch
+
+from . import correctness, timing
+from .inputs import clone_inputs, same_values
+from .protocol import derive_seed, finite_or_none
+
+POISON_CHUNK_BYTES = 1 << 30
+POISON_MARGIN_BYTES = 256 << 20
+
+
+class Stop(Exception):
+    def __init__(self, stage: str, message: str, flags: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.stage = stage
+        self.flags = flags
+
+
+def _trim(text: str, limit: int = 2000) -> str:
+    return text if len(text) <= limit else text[: limit // 2] + "\n...\n" + text[-limit // 2 :]
+
+
+def check_device(device: torch.device, what: str) -> None:
+    """Synchronise and surface any asynchronous CUDA error the call left behind."""
+    if device.type != "cuda":
+        return
+    try:
+        torch.cuda.synchronize(device)
+    except Exception as e:
+        raise Stop("run", f"CUDA error after {what}: {type(e).__name__}: {_trim(str(e), 600)}",
+                   ("cuda_error_after_forward",)) from e
+
+
+def call(model: Any, inputs: list[Any], device: torch.device, what: str) -> Any:
+    try:
+        with torch.no_grad():
+            out = model(*inputs)
+    except Stop:
+        raise
+    except Exception as e:
+        tb = "".join(traceback.format_exception(type(e), e, e.__traceback__)[-4:])
+        raise Stop("run", _trim(f"{what} raised {type(e).__name__}: {e}\n{tb}")) from e
+    check_device(device, what)
+    return out
+
+
+def poison_free_memory(device: torch.device) -> None:
+    """Release cached blocks, then fill what is free with NaN and hand it back to the cache."""
+    if device.type != "cuda":
+        return
+    torch.cuda.empty_cache()
+    chunks = []
+    try:
+        free, _ = torch.cuda.mem_get_info(device)
+        while free > POISON_MARGIN_BYTES + 1024:
+            n = min(POISON_CHUNK_BYTES, free - POISON_MARGIN_BYTES)
+            chunks.append(torch.full((n // 4,), float("nan"), dtype=torch.float32, device=device))
+            free -= n
+    except RuntimeError:
+        pass  # out of memory: what we filled is enough
+    torch.cuda.synchronize(device)
+    del chunks  # back to the caching allocator, NaN-filled, for the candidate to be handed
+
+
+def run_correctness(
+    job: Any, ref_model: Any, cand_model: Any, make_inputs: Callable[[int], list[Any]],
+    device: torch.device, result: dict[str, Any], flags: list[str],
+) -> None:
+    policy = job.tolerance_policy
+    passes = {"default", "loose"}
+    max_abs = max_rel = 0.0
+    inputs_unchanged = deterministic = True
+    for trial in range(job.trials):
+        seed = derive_seed(job.seed, "trial", trial)
+        result["seeds"].append(seed)
+        inputs = make_inputs(seed)
+        ref_out = call(ref_model, clone_inputs(inputs), device, "Model.forward")
+        if trial == 0:
+            atol, rtol = correctness.tolerance_for(policy, correctness.output_dtype(ref_out))
+            result["atol"], result["rtol"] = atol, rtol
+        cand_inputs = clone_inputs(inputs)
+        poison_free_memory(device)
+        out = call(cand_model, cand_inputs, device, "ModelNew.forward")
+        result["trials_run"] = trial + 1
+        try:
+            correctness.check_structure(out, ref_out, device)
+        except correctness.OutputMismatch as e:
+            raise Stop("correctness", f"trial {trial + 1}: {e}", (e.flag,) if e.flag else ()) from e
+        cmp = correctness.compare(out, ref_out, policy)
+        max_abs, max_rel = max(max_abs, cmp.max_abs), max(max_rel, cmp.max_rel)
+        passes &= cmp.policies
+        result["max_abs_error"], result["max_rel_error"] = finite_or_none(max_abs), finite_or_none(max_rel)
+        result["passes_policies"] = sorted(passes)
+        if cmp.passed:
+            result["trials_passed"] += 1
+        if not same_values(cand_inputs, inputs):
+            inputs_unchanged = False
+        again_inputs = clone_inputs(inputs)
+        poison_free_memory(device)
+        again = call(cand_model, again_inputs, device, "ModelNew.forward (repeat)")
+        if not correctness.identical(out, again):
+            deterministic = False
+        del out, again, ref_out
+    result["inputs_unchanged"], result["deterministic"] = inputs_unchanged, deterministic
+    if not inputs_unchanged:
+        flags.append("inputs_modified")
+    if not deterministic:
+        flags.append("nondeterministic")
+    if result["trials_passed"] < job.trials:
+        raise Stop("correctness", (
+            f"values differ: max abs error {max_abs:.3g}, max rel error {max_rel:.3g} "
+            f"vs atol={result['atol']:g} rtol={result['rtol']:g} ({policy} policy); "
+            f"{result['trials_passed']}/{job.trials} trials passed"))
+
+
+def run_timing(
+    job: Any, ref_model: Any, cand_model: Any, make_inputs: Callable[[int], list[Any]],
+    device: torch.device, result: dict[str, Any], flags: list[str],
+) -> list[Any]:
+    """Times reference and candidate on the same inputs; returns those inputs (for profiling)."""
+    inputs = make_inputs(derive_seed(job.seed, "timing"))
+    original = clone_inputs(inputs)
+    ref_out = call(ref_model, clone_inputs(inputs), device, "Model.forward")
+    flusher = timing.L2Flusher(device) if device.type == "cuda" else None
+    mismatches = 0
+
+    def recheck(out: Any) -> None:
+        nonlocal mismatches
+        try:
+            correctness.check_structure(out, ref_out, device)
+            ok = correctness.compare(out, ref_out, job.tolerance_policy).passed
+        except correctness.OutputMismatch:
+            ok = False
+        mismatches += 0 if ok else 1
+
+    try:
+        ref_run = timing.time_calls(lambda: ref_model(*inputs), device, job.warmup, job.repeats, None, flusher)
+        check_device(device, "timing Model.forward")
+        kern_run = timing.time_calls(lambda: cand_model(*inputs), device, job.warmup, job.repeats, recheck, flusher)
+        check_device(device, "timing ModelNew.forward")
+    except Stop:
+        raise
+    except Exception as e:
+        raise Stop("timing", _trim(f"timing failed: {type(e).__name__}: {e}")) from e
+    ref_s, kern_s = timing.summary(ref_run), timing.summary(kern_run)
+    result.update({
+        "timing_method": kern_run.method,
+        "ref_time_ms": ref_s["median"], "ref_time_min_ms": ref_s["min"], "ref_time_max_ms": ref_s["max"],
+        "ref_trials_ms": ref_s["trials"],
+        "kernel_time_ms": kern_s["median"], "kernel_time_min_ms": kern_s["min"],
+        "kernel_time_max_ms": kern_s["max"], "kernel_trials_ms": kern_s["trials"],
+    })
+    if kern_s["median"] and kern_s["median"] > 0:
+        result["speedup"] = finite_or_none(ref_s["median"] / kern_s["median"])
+    if mismatches:
+        flags.append("timing_phase_mismatch")
+    if not same_values(inputs, original):
+        flags.append("inputs_modified")
+        result["inputs_unchanged"] = False
+    if kern_run.events_miss_work():
+        flags.append("event_host_time_mismatch")
+    if job.compile_reference:
+        _time_compiled_reference(job, ref_model, inputs, device, result, flusher)
+    return inputs
+
+
+def _time_compiled_reference(job: Any, ref_model: Any, inputs: list[Any], device: torch.device,
+                             result: dict[str, Any], flusher: Any) -> None:
+    """torch.compile'd reference time; skipped (null) where torch.compile is missing or fails."""
+    compile_fn = getattr(torch, "compile", None)
+    if compile_fn is None:
+        return
+    try:
+        compiled = compile_fn(ref_model)
+        run = timing.time_calls(lambda: compiled(*inputs), device, max(job.warmup, 1), job.repeats, None, flusher)
+        check_device(device, "compiled reference")
+    except Stop:
+        raise
+    except Exception:
+        return
+    result["compile_ref_time_ms"] = run.median
+    if result["kernel_time_ms"]:
+        result["speedup_vs_compile"] = finite_or_none(run.median / result["kernel_time_ms"])

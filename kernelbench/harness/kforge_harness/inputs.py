@@ -1,0 +1,73 @@
+"""Input draws: seeded, moved to the device without changing dtypes, cloned per consumer.
+
+Non-float inputs (int class targets, bool masks, token ids) keep their dtype: only the device moves.
+"""
+from __future__ import annotations
+
+import types
+from typing import Any, Callable
+
+import torch
+
+
+def seed_everything(seed: int) -> None:
+    # torch.manual_seed also seeds every CUDA device.
+    torch.manual_seed(seed)
+
+
+def to_device(x: Any, device: torch.device) -> Any:
+    if isinstance(x, torch.Tensor):
+        return x.to(device)
+    if isinstance(x, (list, tuple)):
+        return type(x)(to_device(v, device) for v in x)
+    return x
+
+
+def make_inputs(ref_module: types.ModuleType, seed: int, device: torch.device) -> list[Any]:
+    seed_everything(seed)
+    raw = ref_module.get_inputs()
+    return [to_device(x, device) for x in raw]
+
+
+def input_maker(ref_module: types.ModuleType, device: torch.device) -> Callable[[int], list[Any]]:
+    return lambda seed: make_inputs(ref_module, seed, device)
+
+
+def init_inputs(ref_module: types.ModuleType, device: torch.device) -> list[Any]:
+    return [to_device(x, device) for x in ref_module.get_init_inputs()]
+
+
+def clone_inputs(inputs: Any) -> Any:
+    if isinstance(inputs, torch.Tensor):
+        return inputs.clone()
+    if isinstance(inputs, (list, tuple)):
+        return type(inputs)(clone_inputs(v) for v in inputs)
+    return inputs
+
+
+def same_values(a: Any, b: Any) -> bool:
+    """Bitwise equality, NaN equal to NaN (a NaN-holding input is unchanged if it still holds it)."""
+    if isinstance(a, torch.Tensor) or isinstance(b, torch.Tensor):
+        if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)):
+            return False
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        if a.is_floating_point() or a.is_complex():
+            nan_a, nan_b = torch.isnan(a), torch.isnan(b)
+            if not torch.equal(nan_a, nan_b):
+                return False
+            return bool(torch.equal(a[~nan_a], b[~nan_b]))
+        return bool(torch.equal(a, b))
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(same_values(x, y) for x, y in zip(a, b))
+    return bool(a == b)
+
+
+def describe(inputs: list[Any]) -> str:
+    parts = []
+    for x in inputs:
+        if isinstance(x, torch.Tensor):
+            parts.append(f"{str(x.dtype).replace('torch.', '')}{list(x.shape)}")
+        else:
+            parts.append(type(x).__name__)
+    return ", ".join(parts)

@@ -1,0 +1,180 @@
+"""Jobs in, results out: the Python side of stages/verify/protocol.ts.
+
+VERIFIER_VERSION lives here and nowhere else. `empty_result` lists every field of the
+VerifyResult schema, so a result is complete (null where unknown) whatever stage it stopped at.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+VERIFIER_VERSION = "kforge-harness/0.1.0"
+
+BACKENDS = ("cpu", "cuda")
+TOLERANCE_POLICIES = ("default", "loose")
+
+
+class JobError(ValueError):
+    """A job line that does not follow the protocol."""
+
+
+@dataclass(frozen=True)
+class VerifyJob:
+    candidate_id: str
+    problem_name: str
+    problem_code: str
+    problem_key: str
+    kernel_source: str
+    backend: str
+    tolerance_policy: str
+    trials: int
+    warmup: int
+    repeats: int
+    timeout_s: float
+    seed: int
+    compile_reference: bool
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> "VerifyJob":
+        try:
+            problem = d["problem"]
+            timing = d.get("timing") or {}
+            job = VerifyJob(
+                candidate_id=str(d["candidate_id"]),
+                problem_name=str(problem["name"]),
+                problem_code=str(problem["code"]),
+                problem_key=str(problem.get("key", "")),
+                kernel_source=str(d["kernel_source"]),
+                backend=str(d.get("backend", "cuda")),
+                tolerance_policy=str(d.get("tolerance_policy", "default")),
+                trials=int(d.get("trials", 5)),
+                warmup=int(timing.get("warmup", 3)),
+                repeats=int(timing.get("repeats", 20)),
+                timeout_s=float(d.get("timeout_s", 300)),
+                seed=int(d.get("seed", 0)),
+                compile_reference=bool(d.get("compile_reference", False)),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise JobError(f"malformed job: {e!r}") from e
+        if job.backend not in BACKENDS:
+            raise JobError(f"unknown backend {job.backend!r} (expected one of {BACKENDS})")
+        if job.tolerance_policy not in TOLERANCE_POLICIES:
+            raise JobError(f"unknown tolerance_policy {job.tolerance_policy!r}")
+        if job.trials < 1 or job.repeats < 1 or job.warmup < 0 or job.timeout_s <= 0:
+            raise JobError("trials and repeats must be >= 1, warmup >= 0, timeout_s > 0")
+        return job
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "candidate_id": self.candidate_id,
+            "problem": {"name": self.problem_name, "code": self.problem_code, "key": self.problem_key},
+            "kernel_source": self.kernel_source,
+            "backend": self.backend,
+            "tolerance_policy": self.tolerance_policy,
+            "trials": self.trials,
+            "timing": {"warmup": self.warmup, "repeats": self.repeats},
+            "timeout_s": self.timeout_s,
+            "seed": self.seed,
+            "compile_reference": self.compile_reference,
+        }
+
+
+def derive_seed(base: int, purpose: str, index: int = 0) -> int:
+    """A seed the candidate cannot predict from what it sees (inputs), reproducible from job.seed."""
+    h = hashlib.sha256(f"kforge:{base}:{purpose}:{index}".encode()).digest()
+    return int.from_bytes(h[:4], "little") & 0x7FFFFFFF
+
+
+def empty_problem_facts() -> dict[str, Any]:
+    return {
+        "input_shapes": None,
+        "input_dtypes": [],
+        "flops": None,
+        "min_bytes": None,
+        "weak_problem": None,
+        "weak_reasons": [],
+    }
+
+
+def empty_environment() -> dict[str, Any]:
+    return {
+        "device_name": None,
+        "compute_capability": None,
+        "driver_version": None,
+        "cuda_version": None,
+        "torch_version": None,
+        "tf32_enabled": None,
+        "python_version": None,
+    }
+
+
+def empty_result(candidate_id: str, backend: str, policy: str, atol: float, rtol: float) -> dict[str, Any]:
+    return {
+        "candidate_id": candidate_id,
+        "verifier_version": VERIFIER_VERSION,
+        "backend": backend,
+        "compiled": False,
+        "correct": False,
+        "fail_stage": None,
+        "fail_message": None,
+        "compile_log": None,
+        "compile_flags": None,
+        "trials_passed": 0,
+        "trials_run": 0,
+        "seeds": [],
+        "tolerance_policy": policy,
+        "atol": atol,
+        "rtol": rtol,
+        "max_abs_error": None,
+        "max_rel_error": None,
+        "passes_policies": [],
+        "inputs_unchanged": None,
+        "deterministic": None,
+        "ref_time_ms": None,
+        "ref_time_min_ms": None,
+        "ref_time_max_ms": None,
+        "ref_trials_ms": [],
+        "kernel_time_ms": None,
+        "kernel_time_min_ms": None,
+        "kernel_time_max_ms": None,
+        "kernel_trials_ms": [],
+        "speedup": None,
+        "compile_ref_time_ms": None,
+        "speedup_vs_compile": None,
+        "sol_floor_ms": None,
+        "sol_fraction": None,
+        "timing_method": None,
+        "flags": [],
+        "suspect": False,
+        "static_findings": [],
+        "own_kernel_share": None,
+        "kernels_launched": [],
+        "problem_facts": empty_problem_facts(),
+        "env": empty_environment(),
+        "wall_s": 0.0,
+    }
+
+
+def finite_or_none(x: Any) -> float | None:
+    """JSON has no NaN/inf: a non-finite measurement is recorded as unknown."""
+    if x is None:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def failure_result(job: VerifyJob, stage: str, message: str, wall_s: float = 0.0) -> dict[str, Any]:
+    """A result for a job whose worker produced none (timeout, crash, harness error)."""
+    from .tolerance import tolerance_for
+
+    atol, rtol = tolerance_for(job.tolerance_policy, None)
+    r = empty_result(job.candidate_id, job.backend, job.tolerance_policy, atol, rtol)
+    r["fail_stage"] = stage
+    r["fail_message"] = message
+    r["wall_s"] = wall_s
+    return r

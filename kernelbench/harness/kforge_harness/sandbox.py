@@ -1,0 +1,108 @@
+"""Process isolation for one candidate: environment allow-list, session/process group, limits,
+network namespace, and the per-device lock that serialises timing.
+
+What it cannot stop: a candidate that deliberately forks into a new session escapes the group kill,
+and one running as root could undo its own limits. It is a fence against accidents and casual
+cheating, not a jail; see PROTOCOL.md.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import fcntl
+import os
+import resource
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+CLONE_NEWNET = 0x40000000
+
+# Passed through from the driver's environment when set; everything else (API keys...) is dropped.
+PASSTHROUGH = (
+    "PATH", "LANG", "LC_ALL", "LC_CTYPE", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "CUDA_HOME",
+    "CUDA_PATH", "CC", "CXX", "TORCH_CUDA_ARCH_LIST", "MAX_JOBS", "NVIDIA_VISIBLE_DEVICES",
+    "NVIDIA_DRIVER_CAPABILITIES",
+)
+
+
+def worker_env(
+    parent: dict[str, str],
+    scratch: Path,
+    extensions_dir: Path,
+    harness_dir: Path,
+    cpu_threads: int,
+    cache_root: Path,
+) -> dict[str, str]:
+    env = {k: parent[k] for k in PASSTHROUGH if k in parent}
+    env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
+    env["HOME"] = str(scratch)
+    env["TMPDIR"] = str(scratch / "tmp")
+    env["TORCH_EXTENSIONS_DIR"] = str(extensions_dir)
+    # Only the harness itself, plus whatever the driver's interpreter needed to find torch.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(harness_dir), parent.get("PYTHONPATH", "")) if p)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    env["OMP_NUM_THREADS"] = str(cpu_threads)
+    env["MKL_NUM_THREADS"] = str(cpu_threads)
+    # torch.compile's caches are ours (not the candidate's) and worth sharing between candidates.
+    env["TORCHINDUCTOR_CACHE_DIR"] = str(cache_root / "inductor")
+    env["TRITON_CACHE_DIR"] = str(cache_root / "triton")
+    return env
+
+
+def preexec(memory_bytes: int | None) -> Callable[[], None]:
+    """Runs in the child between fork and exec (start_new_session gives the new process group)."""
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        if memory_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+
+    return apply
+
+
+def isolate_network() -> bool:
+    """Move this process into an empty network namespace. True if it took effect; never raises."""
+    try:
+        before = os.readlink("/proc/self/ns/net")
+    except OSError:
+        before = None
+    try:
+        if hasattr(os, "unshare"):
+            os.unshare(CLONE_NEWNET)  # Python 3.12+
+        else:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            if libc.unshare(CLONE_NEWNET) != 0:
+                return False
+    except (OSError, AttributeError):
+        return False
+    try:
+        return before is not None and os.readlink("/proc/self/ns/net") != before
+    except OSError:
+        return False
+
+
+def lock_path(lock_dir: Path, backend: str, visible_devices: str | None) -> Path:
+    key = "cpu" if backend == "cpu" else f"cuda-{(visible_devices or 'all').replace(',', '_')}"
+    return lock_dir / f"device-{key}.lock"
+
+
+@contextmanager
+def device_lock(path: Path, on_wait: Callable[[], None], on_acquired: Callable[[], None]) -> Iterator[None]:
+    """Exclusive flock: one candidate times on a device at once. Released on exit (or death)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait()
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        on_acquired()
+        yield
+    finally:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)

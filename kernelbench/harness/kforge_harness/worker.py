@@ -1,0 +1,178 @@
+"""One candidate, one process: `python -m kforge_harness.worker` (started by the driver).
+
+Reads one VerifyJob (JSON) on stdin. Talks to the driver over a status pipe (--status-fd), one JSON
+line per event: {"event": "lock_wait"}, {"event": "lock_acquired"}, {"event": "result", "result": ...}.
+Everything the candidate prints goes to the worker's stdout/stderr (a log file the driver keeps).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+# Bound before any candidate code exists in this process.
+from . import tampering  # noqa: E402  (imports torch)
+_TRUSTED = tampering.snapshot()
+
+import torch  # noqa: E402
+
+from . import building, environment, evaluation, loading, problem_facts, profiling, sandbox  # noqa: E402
+from . import speed_of_light, static_check  # noqa: E402
+from .flags import SUSPECT_FLAGS  # noqa: E402
+from .inputs import init_inputs, input_maker, seed_everything  # noqa: E402
+from .protocol import VerifyJob, derive_seed, empty_result, finite_or_none  # noqa: E402
+from .tolerance import tolerance_for  # noqa: E402
+
+
+class StatusChannel:
+    def __init__(self, fd: int):
+        self._f = os.fdopen(fd, "w", buffering=1, encoding="utf-8")
+
+    def send(self, event: str, **payload: Any) -> None:
+        self._f.write(json.dumps({"event": event, **payload}) + "\n")
+        self._f.flush()
+
+
+def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, result: dict[str, Any],
+            flags: list[str]) -> None:
+    device = torch.device("cuda" if job.backend == "cuda" else "cpu")
+    if job.backend == "cuda" and not torch.cuda.is_available():
+        raise evaluation.Stop("run", "backend 'cuda' requested but torch.cuda.is_available() is False")
+    if device.type == "cpu":
+        torch.set_num_threads(max(1, args.cpu_threads))
+    result["env"] = environment.collect(device)
+    scratch = Path.cwd()
+
+    findings = list(static_check.check_source(job.kernel_source, job.backend))
+    result["static_findings"] = findings
+    flags.extend(findings)
+
+    try:
+        ref_module = loading.load_reference(job.problem_code, scratch)
+    except loading.LoadError as e:
+        raise evaluation.Stop("load", str(e)) from e
+    recorder = building.FlagRecorder()
+    try:
+        cand_module, build_output = building.import_candidate(job.kernel_source, scratch, recorder)
+    except building.BuildError as e:
+        result["compile_log"], result["compile_flags"] = e.log, recorder.as_string()
+        raise evaluation.Stop("build", f"extension failed to build: {e}") from e
+    except building.CandidateImportError as e:
+        result["compile_flags"] = recorder.as_string()
+        raise evaluation.Stop("load", str(e)) from e
+    result["compiled"] = True
+    result["compile_flags"] = recorder.as_string()
+    result["compile_log"] = building.trim_log(build_output) if build_output.strip() else None
+    try:
+        model_new = loading.check_candidate(cand_module)
+    except loading.LoadError as e:
+        raise evaluation.Stop("load", str(e)) from e
+    channel.send("partial", result=result)  # evidence survives a later crash
+
+    lock = sandbox.lock_path(Path(args.lock_dir), job.backend, os.environ.get("CUDA_VISIBLE_DEVICES"))
+    with sandbox.device_lock(lock, lambda: channel.send("lock_wait"), lambda: channel.send("lock_acquired")):
+        _measure(job, ref_module, model_new, device, Path(args.build_dir), result, flags, channel)
+
+
+def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.device, build_dir: Path,
+             result: dict[str, Any], flags: list[str], channel: StatusChannel) -> None:
+    make_inputs = input_maker(ref_module, device)
+    init = init_inputs(ref_module, device)
+    init_seed = derive_seed(job.seed, "init")
+    try:
+        seed_everything(init_seed)
+        ref_model = ref_module.Model(*init).to(device)
+    except Exception as e:
+        raise evaluation.Stop("load", f"reference Model(*get_init_inputs()) raised {type(e).__name__}: {e}") from e
+    try:
+        seed_everything(init_seed)  # same seed: same-order parameters get the same values
+        cand_model = model_new(*init).to(device)
+    except Exception as e:
+        raise evaluation.Stop("run", f"ModelNew(*get_init_inputs()) raised {type(e).__name__}: {e}") from e
+    evaluation.check_device(device, "ModelNew construction")
+
+    try:
+        facts = problem_facts.measure_problem(ref_module, make_inputs, device, job.tolerance_policy)
+        result["problem_facts"].update(facts)
+    except Exception as e:  # facts are evidence, not the verdict
+        print(f"kforge: problem_facts failed: {type(e).__name__}: {e}", file=sys.stderr)
+
+    evaluation.run_correctness(job, ref_model, cand_model, make_inputs, device, result, flags)
+    result["correct"] = True
+    channel.send("partial", result={**result, "flags": sorted(set(flags))})
+    inputs = evaluation.run_timing(job, ref_model, cand_model, make_inputs, device, result, flags)
+
+    try:
+        prof = profiling.profile_forward(cand_model, inputs, device, build_dir)
+        result["kernels_launched"] = list(prof.get("kernels_launched") or [])
+        result["own_kernel_share"] = finite_or_none(prof.get("own_kernel_share"))
+        flags.extend(prof.get("flags") or [])
+    except Exception as e:
+        print(f"kforge: profiling failed: {type(e).__name__}: {e}", file=sys.stderr)
+    evaluation.check_device(device, "profiling")
+
+    try:
+        floor = speed_of_light.floor_ms(result["problem_facts"].get("flops"),
+                                        result["problem_facts"].get("min_bytes"), device)
+    except Exception as e:
+        print(f"kforge: speed_of_light failed: {type(e).__name__}: {e}", file=sys.stderr)
+        floor = None
+    result["sol_floor_ms"] = finite_or_none(floor)
+    if result["sol_floor_ms"] is not None and result["kernel_time_ms"]:
+        result["sol_fraction"] = finite_or_none(result["sol_floor_ms"] / result["kernel_time_ms"])
+
+
+def finalize(result: dict[str, Any], flags: list[str]) -> None:
+    if tampering.changed(_TRUSTED):
+        flags.append("harness_tampered")
+    result["flags"] = sorted(set(result["flags"]) | set(flags))
+    suspect_flags = [f for f in result["flags"] if f in SUSPECT_FLAGS]
+    result["suspect"] = bool(suspect_flags)
+    if suspect_flags:
+        result["correct"] = False
+        if result["fail_stage"] is None:
+            result["fail_stage"] = "integrity"
+            result["fail_message"] = f"suspect: {', '.join(suspect_flags)}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="kforge_harness.worker")
+    p.add_argument("--status-fd", type=int, required=True)
+    p.add_argument("--lock-dir", required=True)
+    p.add_argument("--build-dir", required=True)
+    p.add_argument("--cpu-threads", type=int, default=1)
+    p.add_argument("--no-network-isolation", action="store_true")
+    args = p.parse_args(argv)
+    channel = StatusChannel(args.status_fd)
+    started = time.monotonic()
+    job = VerifyJob.from_dict(json.loads(sys.stdin.read()))
+    atol, rtol = tolerance_for(job.tolerance_policy, None)
+    result = empty_result(job.candidate_id, job.backend, job.tolerance_policy, atol, rtol)
+    flags: list[str] = []
+    if not args.no_network_isolation and not sandbox.isolate_network():
+        flags.append("sandbox:network_open")
+    try:
+        run_job(job, args, channel, result, flags)
+    except evaluation.Stop as stop:
+        result["fail_stage"], result["fail_message"] = stop.stage, str(stop)
+        if stop.stage != "timing":  # a correct kernel whose timing failed is still correct
+            result["correct"] = False
+        flags.extend(stop.flags)
+    except Exception as e:  # a harness bug must still give a verdict, not a hang
+        import traceback
+        result["fail_stage"], result["correct"] = "run", False
+        result["fail_message"] = f"harness error: {type(e).__name__}: {e}\n{traceback.format_exc()[-1500:]}"
+    finalize(result, flags)
+    result["wall_s"] = round(time.monotonic() - started, 3)
+    channel.send("result", result=result)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)  # skip candidate atexit hooks and destructors: the verdict is already out
+
+
+if __name__ == "__main__":
+    main()

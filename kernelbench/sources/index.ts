@@ -1,0 +1,53 @@
+/** Every problem source behind one call, and the selection (levels, ids, name pattern, limit). */
+import { fileURLToPath } from 'node:url';
+import type { ProblemSourceSpec } from '../../pipeline/config/schema.ts';
+import { ProblemSourceError } from '../../pipeline/errors/config-error.ts';
+import type { Problem } from '../problem.ts';
+import { readCheckout } from './checkout.ts';
+import { readJsonlProblems } from './jsonl.ts';
+import { readParquetProblems } from './parquet.ts';
+
+export const BUILTIN_PROBLEMS_DIR = fileURLToPath(new URL('../builtin/', import.meta.url));
+
+export interface ProblemSelection {
+  levels?: number[] | undefined;
+  ids?: number[] | undefined;
+  name?: string | undefined;
+  limit?: number | undefined;
+}
+
+export async function readProblemSource(spec: ProblemSourceSpec): Promise<Problem[]> {
+  if (spec === 'builtin') return readCheckout(BUILTIN_PROBLEMS_DIR, 'builtin');
+  if ('jsonl' in spec) return readJsonlProblems(spec.jsonl);
+  if ('parquet' in spec) return readParquetProblems(spec.parquet);
+  return readCheckout(spec.checkout);
+}
+
+export function selectProblems(problems: Problem[], selection: ProblemSelection): Problem[] {
+  let pattern: RegExp | null = null;
+  if (selection.name) {
+    try {
+      pattern = new RegExp(selection.name, 'i');
+    } catch (error) {
+      throw new ProblemSourceError(`problems.name is not a valid regular expression: ${(error as Error).message}`);
+    }
+  }
+  const chosen = problems.filter(
+    (p) =>
+      (!selection.levels?.length || selection.levels.includes(p.level)) &&
+      (!selection.ids?.length || selection.ids.includes(p.problemId)) &&
+      (!pattern || pattern.test(p.name)),
+  );
+  return selection.limit ? chosen.slice(0, selection.limit) : chosen;
+}
+
+export async function loadProblems(spec: ProblemSourceSpec, selection: ProblemSelection = {}): Promise<Problem[]> {
+  return selectProblems(await readProblemSource(spec), selection);
+}
+
+export function describeSource(spec: ProblemSourceSpec): string {
+  if (spec === 'builtin') return 'builtin';
+  if ('jsonl' in spec) return `jsonl:${spec.jsonl}`;
+  if ('parquet' in spec) return `parquet:${spec.parquet}`;
+  return `checkout:${spec.checkout}`;
+}

@@ -1,0 +1,185 @@
+/**
+ * A build: problems in, a run folder of Parquet records out. Opens (or resumes) the run folder, fans
+ * the problems through the search with one bounded queue per stage, and keeps the manifest true at
+ * every part file, so a kill at any point leaves a folder that a rerun continues.
+ */
+import { mkdir } from 'node:fs/promises';
+import PQueue from 'p-queue';
+import type { KernelRecord } from '../../datasets/schema.ts';
+import type { Problem } from '../../kernelbench/problem.ts';
+import type { Provider, SeedKernel } from '../../stages/provider.ts';
+import type { VerifyJob, VerifyResult } from '../../stages/verify/protocol.ts';
+import type { RunConfig } from '../config/schema.ts';
+import type { Progress } from '../progress.ts';
+import { readManifest, writeManifest, type Manifest, type ProblemSummary } from '../run/manifest.ts';
+import { RecordSink } from '../run/record-sink.ts';
+import { searchProblem } from '../search/search-problem.ts';
+import { makeVerifyJob } from './verify-job.ts';
+import { countRunRecords } from './run-counts.ts';
+
+export interface BuildDeps {
+  provider: Provider;
+  verify: (job: VerifyJob) => Promise<VerifyResult>;
+  verifierVersion: string;
+  progress: Progress;
+  bankSeeds?: (problem: Problem) => SeedKernel[];
+  /** Extra versions to record (python, torch, device), learnt from the verifier. */
+  versions?: Record<string, string | null>;
+  /** LLM usage so far, for the manifest and the status line. */
+  llmStatus?: () => Record<string, unknown> | null;
+}
+
+export interface BuildRequest {
+  config: RunConfig;
+  problems: Problem[];
+  runDir: string;
+  runId: string;
+  kforgeVersion: string;
+}
+
+export interface BuildOutcome {
+  manifest: Manifest;
+  runDir: string;
+  newRecords: number;
+  resumed: boolean;
+}
+
+export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<BuildOutcome> {
+  const { config, runDir } = request;
+  await mkdir(runDir, { recursive: true });
+  const previous = await readManifest(runDir);
+  const manifest = previous ?? newManifest(request, deps);
+  manifest.status = 'running';
+  manifest.stop_reason = null;
+  manifest.config = config;
+  manifest.sessions.push({ started_at: new Date().toISOString(), ended_at: null, resumed: previous !== null });
+  await writeManifest(runDir, manifest);
+
+  const sink = await RecordSink.open({
+    runDir,
+    partSize: config.run.part_size,
+    onPart: async (file, records) => {
+      manifest.parts.push({ file, records: records.length });
+      await writeManifest(runDir, manifest);
+    },
+  });
+
+  const stop = { reason: null as string | null };
+  const onSignal = (): void => {
+    stop.reason = 'interrupted';
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  let newRecords = 0;
+  const queues = {
+    ideas: new PQueue({ concurrency: config.concurrency.ideas }),
+    implement: new PQueue({ concurrency: config.concurrency.implement }),
+    verify: new PQueue({ concurrency: config.concurrency.verify }),
+  };
+  const failures = new Map<string, number>();
+  const refreshStatus = (): void => {
+    const llm = deps.llmStatus?.();
+    const bits = [`records ${sink.seen.size}`];
+    if (llm) bits.push(`tokens ${String(llm.tokensIn ?? 0)} in / ${String(llm.tokensOut ?? 0)} out`, `cost ${llm.costUsd === null || llm.costUsd === undefined ? 'unknown' : `$${Number(llm.costUsd).toFixed(4)}`}`);
+    const failed = [...failures.values()].reduce((a, b) => a + b, 0);
+    if (failed) bits.push(`generation failures ${failed}`);
+    deps.progress.setStatus(bits.join('  '));
+  };
+
+  let summaries: ProblemSummary[] = [];
+  let failure: unknown = null;
+  try {
+    summaries = await Promise.all(
+      request.problems.map((problem) =>
+        searchProblem(problem, {
+          runId: request.runId,
+          backend: config.verify.backend,
+          tolerancePolicy: config.verify.tolerance,
+          settings: {
+            rounds: config.search.rounds,
+            ideasPerRound: config.search.ideas_per_round,
+            implsPerIdea: config.search.impls_per_idea,
+            beam: config.search.beam,
+            maxCandidates: config.search.max_candidates,
+            patience: config.search.patience,
+          },
+          provider: deps.provider,
+          verify: deps.verify,
+          makeJob: (p, candidateId, source) => makeVerifyJob(config, p, candidateId, source),
+          bankSeeds: deps.bankSeeds ?? (() => []),
+          queues,
+          emit: async (record: KernelRecord) => {
+            if (await sink.add(record)) newRecords++;
+            refreshStatus();
+          },
+          progress: deps.progress,
+          verifierVersion: deps.verifierVersion,
+          stop,
+          onGenerationFailure: (_problem, stage, reason) => {
+            const key = `${stage}: ${reason.slice(0, 80)}`;
+            failures.set(key, (failures.get(key) ?? 0) + 1);
+            refreshStatus();
+          },
+        }),
+      ),
+    );
+  } catch (error) {
+    failure = error;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await sink.flush();
+    deps.progress.stop();
+  }
+
+  manifest.problems = mergeSummaries(manifest.problems, summaries);
+  manifest.counts = await countRunRecords(runDir);
+  manifest.llm = { ...(deps.llmStatus?.() ?? {}), generation_failures: Object.fromEntries(failures) };
+  manifest.status = failure ? 'failed' : stop.reason ? 'stopped' : 'complete';
+  manifest.stop_reason = failure ? (failure as Error).message : stop.reason;
+  manifest.sessions[manifest.sessions.length - 1]!.ended_at = new Date().toISOString();
+  await writeManifest(runDir, manifest);
+  if (failure) throw failure;
+  return { manifest, runDir, newRecords, resumed: previous !== null };
+}
+
+function newManifest(request: BuildRequest, deps: BuildDeps): Manifest {
+  const { config } = request;
+  return {
+    manifest_version: 1,
+    run_id: request.runId,
+    created_at: new Date().toISOString(),
+    updated_at: new Date().toISOString(),
+    status: 'running',
+    stop_reason: null,
+    config,
+    versions: {
+      kforge: request.kforgeVersion,
+      node: process.version,
+      verifier: deps.verifierVersion,
+      provider: deps.provider.name,
+      model: deps.provider.model,
+      prompt_version: deps.provider.promptVersion,
+      ...deps.versions,
+    },
+    search: {
+      rounds: config.search.rounds,
+      ideas_per_round: config.search.ideas_per_round,
+      impls_per_idea: config.search.impls_per_idea,
+      beam: config.search.beam,
+    },
+    parts: [],
+    counts: { records: 0, candidates: 0, compiled: 0, correct: 0, by_fail_stage: {} },
+    problems: [],
+    llm: null,
+    sessions: [],
+  };
+}
+
+/** A resumed run's summary replaces the earlier session's for the same problem. */
+function mergeSummaries(before: ProblemSummary[], now: ProblemSummary[]): ProblemSummary[] {
+  const byKey = new Map(before.map((s) => [s.key, s]));
+  for (const s of now) byKey.set(s.key, s);
+  return [...byKey.values()].sort((a, b) => a.level - b.level || a.problem_id - b.problem_id);
+}

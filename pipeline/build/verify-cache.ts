@@ -1,0 +1,45 @@
+/**
+ * Verification through the content cache: a kernel already verified for this problem, backend,
+ * tolerance and verifier on this device and toolchain is not run again. The key holds everything that
+ * changes a verdict or a timing, and nothing that does not (no paths, no run id, no candidate id).
+ */
+import type { ContentCache } from '../cache/content-cache.ts';
+import type { VerifyJob, VerifyResult } from '../../stages/verify/protocol.ts';
+
+export interface VerifyCacheOptions {
+  cache: ContentCache;
+  verifierVersion: string;
+  /** Device name and toolchain (torch, CUDA, driver, python) as the harness reports them. */
+  environment: Record<string, unknown>;
+  onHit?: () => void;
+}
+
+export function verifyCacheKey(job: VerifyJob, options: Pick<VerifyCacheOptions, 'verifierVersion' | 'environment'>): unknown {
+  return {
+    kernel_source: job.kernel_source,
+    problem_key: job.problem.key,
+    backend: job.backend,
+    tolerance_policy: job.tolerance_policy,
+    trials: job.trials,
+    timing: job.timing,
+    seed: job.seed,
+    compile_reference: job.compile_reference,
+    verifier_version: options.verifierVersion,
+    environment: options.environment,
+  };
+}
+
+export function cachedVerify(verify: (job: VerifyJob) => Promise<VerifyResult>, options: VerifyCacheOptions): (job: VerifyJob) => Promise<VerifyResult> {
+  return async (job) => {
+    const key = options.cache.key(verifyCacheKey(job, options));
+    const hit = await options.cache.get<VerifyResult>('verify', key);
+    if (hit) {
+      options.onHit?.();
+      // The same verdict under this run's candidate id.
+      return { ...hit, candidate_id: job.candidate_id };
+    }
+    const result = await verify(job);
+    await options.cache.put('verify', key, result);
+    return result;
+  };
+}

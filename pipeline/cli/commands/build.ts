@@ -1,0 +1,129 @@
+/** `kforge build`: problems in, a run folder of verified records out. */
+import path from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { loadProblems } from '../../../kernelbench/sources/index.ts';
+import { LocalVerifier } from '../../../stages/verify/local-verifier.ts';
+import { createProvider } from '../../build/create-provider.ts';
+import { runBuild } from '../../build/run-build.ts';
+import { cachedVerify } from '../../build/verify-cache.ts';
+import { ContentCache } from '../../cache/content-cache.ts';
+import { expandDotted, loadRunConfig, mergeDeep, parseSetFlags, validateRunConfig } from '../../config/load.ts';
+import { ConfigError } from '../../errors/config-error.ts';
+import { createProgress } from '../../progress.ts';
+import { findPython } from '../../python.ts';
+import { readManifest } from '../../run/manifest.ts';
+import { problemSelectionOptions, selectionOverrides, type SelectionArgs } from '../shared-options.ts';
+import { formatSummary } from '../summary.ts';
+import { KFORGE_VERSION } from '../version.ts';
+
+interface BuildArgs extends SelectionArgs {
+  provider?: string;
+  backend?: string;
+  tolerance?: string;
+  rounds?: number;
+  ideas?: number;
+  impls?: number;
+  beam?: number;
+  out?: string;
+  runId?: string;
+  resume?: string;
+  baseUrl?: string;
+  model?: string;
+  maxTokens?: number;
+  maxUsd?: number;
+  workers?: number;
+  cache: boolean;
+  progress: string;
+}
+
+export const buildCommand: CommandModule<object, BuildArgs> = {
+  command: 'build',
+  describe: 'Build a dataset: ideas, kernels, verification and Parquet records for each problem',
+  builder: (yargs: Argv) =>
+    problemSelectionOptions(yargs)
+      .option('provider', { choices: ['auto', 'openai', 'builtin'], describe: 'who writes ideas and kernels (auto: openai if an endpoint is configured)' })
+      .option('backend', { choices: ['cpu', 'cuda'], describe: 'verification backend' })
+      .option('tolerance', { choices: ['default', 'loose'], describe: 'tolerance policy' })
+      .option('rounds', { type: 'number', describe: 'search rounds per problem (R)' })
+      .option('ideas', { type: 'number', describe: 'ideas per round (K)' })
+      .option('impls', { type: 'number', describe: 'implementations per idea (M)' })
+      .option('beam', { type: 'number', describe: 'best kernels carried into the next round (B)' })
+      .option('out', { type: 'string', describe: 'folder holding run folders (default runs/)' })
+      .option('run-id', { type: 'string', describe: 'run id; rerunning an id continues that run' })
+      .option('resume', { type: 'string', describe: 'continue a run folder (runs/<id>) with its own configuration' })
+      .option('base-url', { type: 'string', describe: 'OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1' })
+      .option('model', { type: 'string', describe: 'model name at the endpoint' })
+      .option('max-tokens', { type: 'number', describe: 'stop cleanly after this many LLM tokens (in + out)' })
+      .option('max-usd', { type: 'number', describe: 'stop cleanly after this much LLM cost (needs provider.prices)' })
+      .option('workers', { type: 'number', describe: 'candidate processes at once' })
+      .option('cache', { type: 'boolean', default: true, describe: 'use the content cache (--no-cache to recompute everything)' })
+      .option('progress', { choices: ['auto', 'bars', 'lines', 'silent'], default: 'auto', describe: 'progress display' }) as unknown as Argv<BuildArgs>,
+  handler: async (args: ArgumentsCamelCase<BuildArgs>) => {
+    const { config, runDir, runId } = await resolveRun(args);
+    const problems = await loadProblems(config.problems.source, config.problems);
+    if (!problems.length) throw new ConfigError('The problem selection is empty: check problems.levels, problems.ids and problems.name (kforge problems lists what the source holds).');
+
+    const cache = config.cache.enabled && args.cache ? new ContentCache({ dir: config.cache.dir }) : null;
+    const python = await findPython(config.verify.python);
+    const { provider, client } = createProvider(config, { python, runDir, cache });
+    const verifier = new LocalVerifier({ python, workers: config.verify.workers, cpuThreads: config.verify.cpu_threads, buildRoot: path.join(config.cache.dir, 'builds'), scratchRoot: path.join(runDir, 'scratch') });
+    let cacheHits = 0;
+    try {
+      const environment = await verifier.environment(config.verify.backend);
+      const verify = cache
+        ? cachedVerify((job) => verifier.verify(job), { cache, verifierVersion: verifier.version, environment, onHit: () => cacheHits++ })
+        : (job: Parameters<typeof verifier.verify>[0]) => verifier.verify(job);
+      process.stderr.write(`kforge build: ${problems.length} problem(s), provider ${provider.name} (${provider.model}), backend ${config.verify.backend}, run ${runDir}\n`);
+      const outcome = await runBuild(
+        { config, problems, runDir, runId, kforgeVersion: KFORGE_VERSION },
+        {
+          provider,
+          verify,
+          verifierVersion: verifier.version,
+          progress: createProgress(args.progress as 'auto'),
+          versions: { torch: String(environment.torch_version ?? ''), python: String(environment.python_version ?? ''), device: String(environment.device_name ?? '') },
+          llmStatus: client ? () => ({ ...client.status() }) : undefined,
+        },
+      );
+      process.stdout.write(formatSummary(outcome.manifest, runDir));
+      if (cache) process.stdout.write(`cache: ${cacheHits} verification(s) reused${client ? `, ${client.status().cacheHits} LLM repl(ies) reused` : ''}\n`);
+      if (outcome.manifest.status === 'stopped') {
+        process.stdout.write(`stopped: ${outcome.manifest.stop_reason}. Continue with: kforge build --resume ${runDir}\n`);
+        process.exitCode = 3;
+      }
+    } finally {
+      await verifier.close();
+    }
+  },
+};
+
+async function resolveRun(args: BuildArgs) {
+  const overrides: Record<string, unknown> = {
+    ...selectionOverrides(args),
+    'provider.kind': args.provider,
+    'provider.base_url': args.baseUrl,
+    'provider.model': args.model,
+    'verify.backend': args.backend,
+    'verify.tolerance': args.tolerance,
+    'verify.workers': args.workers,
+    'search.rounds': args.rounds,
+    'search.ideas_per_round': args.ideas,
+    'search.impls_per_idea': args.impls,
+    'search.beam': args.beam,
+    'run.out': args.out,
+    'run.id': args.runId,
+    'budget.max_tokens': args.maxTokens,
+    'budget.max_usd': args.maxUsd,
+    ...parseSetFlags(args.set ?? []),
+  };
+  if (args.resume) {
+    const manifest = await readManifest(args.resume);
+    if (!manifest) throw new ConfigError(`--resume ${args.resume}: no manifest.json there; give the run folder, e.g. runs/<id>.`);
+    // The run's own configuration, with only what the flags change (a larger budget, say).
+    const config = validateRunConfig(mergeDeep(manifest.config, expandDotted(overrides)), `${args.resume}/manifest.json`);
+    return { config, runDir: args.resume, runId: manifest.run_id };
+  }
+  const config = await loadRunConfig({ file: args.config, overrides });
+  const runId = config.run.id ?? `build-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
+  return { config, runDir: path.join(config.run.out, runId), runId };
+}

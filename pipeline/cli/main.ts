@@ -1,0 +1,36 @@
+/** The kforge command line: one file per command under commands/. */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { buildCommand } from './commands/build.ts';
+import { inspectCommand } from './commands/inspect.ts';
+import { problemsCommand } from './commands/problems.ts';
+import { extraCommands } from './extra-commands.ts';
+import { KFORGE_VERSION } from './version.ts';
+
+const KNOWN_ERRORS = new Set(['ConfigError', 'ProblemSourceError', 'NoEndpointError', 'PythonNotFoundError', 'NoPartFilesError', 'ParquetReadError']);
+
+let cli = yargs(hideBin(process.argv))
+  .scriptName('kforge')
+  .version(KFORGE_VERSION)
+  .command(buildCommand)
+  .command(problemsCommand)
+  .command(inspectCommand);
+for (const command of extraCommands) cli = cli.command(command);
+
+try {
+  await cli
+    .demandCommand(1, 'Give a command: kforge build, kforge problems, kforge inspect <run> (kforge --help lists all).')
+    .strict()
+    .help()
+    .fail((message, error) => {
+      if (error) throw error;
+      process.stderr.write(`kforge: ${message}\n(see kforge --help)\n`);
+      process.exit(2);
+    })
+    .parseAsync();
+} catch (error) {
+  const e = error as Error;
+  // Errors we raise on purpose carry a message that says what to do; anything else gets its stack.
+  process.stderr.write(KNOWN_ERRORS.has(e.name) ? `kforge: ${e.message}\n` : `kforge: unexpected error: ${e.stack ?? String(e)}\n`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,45 @@
+/** Options several commands share: the configuration file and the problem selection. */
+import type { Argv } from 'yargs';
+
+export interface SelectionArgs {
+  config?: string | undefined;
+  source?: string | undefined;
+  level?: number[] | undefined;
+  ids?: number[] | undefined;
+  name?: string | undefined;
+  limit?: number | undefined;
+  set?: string[] | undefined;
+}
+
+export function problemSelectionOptions<T>(yargs: Argv<T>): Argv<T & SelectionArgs> {
+  return yargs
+    .option('config', { alias: 'c', type: 'string', describe: 'run configuration (YAML); default: configs/default.yaml values' })
+    .option('source', {
+      type: 'string',
+      describe: 'problem source: builtin, a .jsonl or .parquet file, or a KernelBench checkout folder',
+    })
+    .option('level', { type: 'number', array: true, describe: 'only these levels' })
+    .option('ids', { type: 'number', array: true, describe: 'only these problem ids' })
+    .option('name', { type: 'string', describe: 'only problems whose name matches this regular expression' })
+    .option('limit', { type: 'number', describe: 'at most this many problems' })
+    .option('set', { type: 'string', array: true, describe: 'override any config key: --set verify.trials=5' }) as Argv<T & SelectionArgs>;
+}
+
+/** A --source value as a config value: the file extension or folder decides the kind. */
+export function parseSourceFlag(source: string | undefined): unknown {
+  if (source === undefined) return undefined;
+  if (source === 'builtin') return 'builtin';
+  if (source.endsWith('.jsonl') || source.endsWith('.json')) return { jsonl: source };
+  if (source.endsWith('.parquet')) return { parquet: source };
+  return { checkout: source };
+}
+
+export function selectionOverrides(args: SelectionArgs): Record<string, unknown> {
+  return {
+    'problems.source': parseSourceFlag(args.source),
+    'problems.levels': args.level,
+    'problems.ids': args.ids,
+    'problems.name': args.name,
+    'problems.limit': args.limit,
+  };
+}

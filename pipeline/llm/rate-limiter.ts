@@ -1,0 +1,74 @@
+/**
+ * Requests-per-minute and tokens-per-minute limits, enforced at the moment a request is put on the
+ * wire. Requests are paced rather than burst: the RPM bucket holds a single request, so sends are
+ * spread evenly (a burst of a minute's allowance at start-up is what gets refused by servers that
+ * count in sliding windows). Waiters are served first come, first served.
+ */
+import { TokenBucket } from './token-bucket.ts';
+import type { ChatMessage } from './types.ts';
+
+/**
+ * Pace at this share of the configured rate. A sliding-window server counts arrival times that
+ * jitter by a few milliseconds; pacing at exactly the limit has requests at the window's edge
+ * refused. 3% below keeps refusals rare and costs 3% throughput.
+ */
+export const RATE_HEADROOM = 0.97;
+
+export interface RateLimits {
+  rpm?: number;
+  tpm?: number;
+}
+
+/** Tokens a request may use, known before sending: its prompt (about 4 characters a token) and max_tokens. */
+export function estimateRequestTokens(messages: ChatMessage[], maxTokens: number): number {
+  let chars = 0;
+  for (const m of messages) chars += m.content.length;
+  return Math.ceil(chars / 4) + 4 * messages.length + maxTokens;
+}
+
+export class RateLimiter {
+  private readonly requests: TokenBucket | null;
+  private readonly tokens: TokenBucket | null;
+  private queue: Promise<void> = Promise.resolve();
+  private pausedUntil = 0;
+
+  constructor(
+    limits: RateLimits,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.requests = limits.rpm ? new TokenBucket((limits.rpm * RATE_HEADROOM) / 60_000, 1, now) : null;
+    // One second's worth of tokens: enough for a steady flow, small enough not to burst a minute's worth.
+    this.tokens = limits.tpm ? new TokenBucket((limits.tpm * RATE_HEADROOM) / 60_000, Math.max(1, limits.tpm / 60), now) : null;
+  }
+
+  /** Wait for the turn of a request estimated at `estimatedTokens`, then take its share. */
+  acquire(estimatedTokens: number): Promise<void> {
+    const turn = this.queue.then(() => this.waitAndTake(estimatedTokens));
+    this.queue = turn.catch(() => undefined);
+    return turn;
+  }
+
+  /** After the reply: charge or refund the difference between the estimate and the real use. */
+  correct(estimatedTokens: number, actualTokens: number | null): void {
+    if (this.tokens && actualTokens !== null) this.tokens.adjust(actualTokens - estimatedTokens);
+  }
+
+  /** A server said to wait (retry-after): no request of this client goes out before then. */
+  pauseUntil(untilMs: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, untilMs);
+  }
+
+  private async waitAndTake(estimatedTokens: number): Promise<void> {
+    for (;;) {
+      const wait = Math.max(
+        this.pausedUntil - this.now(),
+        this.requests?.waitMs(1) ?? 0,
+        this.tokens?.waitMs(estimatedTokens) ?? 0,
+      );
+      if (wait <= 0) break;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    this.requests?.take(1);
+    this.tokens?.take(estimatedTokens);
+  }
+}

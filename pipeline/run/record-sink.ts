@@ -1,0 +1,78 @@
+/**
+ * Where records go: buffered, then written as complete Parquet part files (temp name, fsync, rename).
+ * Record ids are content hashes, so a record that a part file already holds (from before a crash) is
+ * never written again; a half-written part never has a final name, so it is never read as data.
+ */
+import { mkdir, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { KernelRecord } from '../../datasets/schema.ts';
+import { iterateRecordBatches } from '../../datasets/parquet-reader.ts';
+import { writeRecordsParquet } from '../../datasets/parquet-writer.ts';
+
+export interface RecordSinkOptions {
+  runDir: string;
+  partSize: number;
+  /** Told after each part file is complete, so the manifest can list it. */
+  onPart?: (file: string, records: KernelRecord[]) => Promise<void>;
+}
+
+const PART_FILE = /^part-(\d{5})\.parquet$/;
+
+export class RecordSink {
+  private buffer: KernelRecord[] = [];
+  private nextPart = 1;
+  private writing: Promise<void> = Promise.resolve();
+  readonly seen = new Set<string>();
+  duplicates = 0;
+
+  private constructor(private readonly options: RecordSinkOptions) {}
+
+  static async open(options: RecordSinkOptions): Promise<RecordSink> {
+    const sink = new RecordSink(options);
+    await mkdir(sink.recordsDir, { recursive: true });
+    const parts = (await readdir(sink.recordsDir)).filter((f) => PART_FILE.test(f)).sort();
+    for (const part of parts) {
+      sink.nextPart = Math.max(sink.nextPart, Number(PART_FILE.exec(part)![1]) + 1);
+    }
+    const files = parts.map((p) => path.join(sink.recordsDir, p));
+    if (files.length) {
+      for await (const batch of iterateRecordBatches(files, { columns: ['record_id'] })) {
+        for (const row of batch.records) if (row.record_id) sink.seen.add(row.record_id);
+      }
+    }
+    return sink;
+  }
+
+  get recordsDir(): string {
+    return path.join(this.options.runDir, 'records');
+  }
+
+  has(recordId: string): boolean {
+    return this.seen.has(recordId);
+  }
+
+  /** Queue a record; returns false when the run already holds it. */
+  async add(record: KernelRecord): Promise<boolean> {
+    if (this.seen.has(record.record_id)) {
+      this.duplicates++;
+      return false;
+    }
+    this.seen.add(record.record_id);
+    this.buffer.push(record);
+    if (this.buffer.length >= this.options.partSize) await this.flush();
+    return true;
+  }
+
+  /** Write whatever is buffered as one part file. Flushes run one after another, in order. */
+  flush(): Promise<void> {
+    const records = this.buffer;
+    this.buffer = [];
+    if (!records.length) return this.writing;
+    const file = `part-${String(this.nextPart++).padStart(5, '0')}.parquet`;
+    this.writing = this.writing.then(async () => {
+      await writeRecordsParquet(records, path.join(this.recordsDir, file));
+      await this.options.onPart?.(path.join('records', file), records);
+    });
+    return this.writing;
+  }
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Everything kforge needs on a fresh Debian 12 machine with Node 20: PyTorch for the CPU, a C++ compiler
+# (candidates are C++/CUDA extensions built at verification time), Chromium (the HTML report's test),
+# and the npm packages. Safe to run again: it installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_packages=(python3 python3-torch libtorch-dev python3-numpy g++ chromium)
+missing=()
+for pkg in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]} (Debian packages)" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages" >&2
+  npm ci --no-fund --no-audit --loglevel=error
+fi
