@@ -136,7 +136,7 @@ interface ColumnSpec {
 
 /** Column order, types and documentation. The README table is generated from this. */
 export const COLUMNS: { [K in keyof KernelRecord]-?: ColumnSpec } = {
-  record_id: { kind: 'utf8', nullable: false, group: 'identity', doc: 'sha256 of problem key, backend, idea text and kernel source; the same candidate in two runs has the same id' },
+  record_id: { kind: 'utf8', nullable: false, group: 'identity', doc: 'sha256 of problem key, backend, tolerance policy, round, idea text, implementation index and kernel source: the same candidate in two runs has the same id' },
   run_id: { kind: 'utf8', nullable: false, group: 'identity', doc: 'the run that produced the row' },
   dataset_version: { kind: 'utf8', nullable: true, group: 'identity', doc: 'nightly dataset version the row was merged into' },
   round: { kind: 'int32', nullable: false, group: 'identity', doc: 'search round, from 1' },

@@ -3,6 +3,7 @@
  * tolerance and verifier on this device and toolchain is not run again. The key holds everything that
  * changes a verdict or a timing, and nothing that does not (no paths, no run id, no candidate id).
  */
+import { crashPoint } from '../run/crash-point.ts';
 import type { ContentCache } from '../cache/content-cache.ts';
 import type { VerifyJob, VerifyResult } from '../../stages/verify/protocol.ts';
 
@@ -38,7 +39,9 @@ export function cachedVerify(verify: (job: VerifyJob) => Promise<VerifyResult>, 
       // The same verdict under this run's candidate id.
       return { ...hit, candidate_id: job.candidate_id };
     }
-    const result = await verify(job);
+    const pending = verify(job);
+    crashPoint('verify:in-flight');
+    const result = await pending;
     await options.cache.put('verify', key, result);
     return result;
   };

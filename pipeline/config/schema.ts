@@ -63,6 +63,8 @@ const searchSchema = z
     max_candidates: z.number().int().positive().optional(),
     /** Stop a problem after this many rounds without a better speedup. */
     patience: z.number().int().positive().optional(),
+    /** Run folders or datasets whose correct kernels seed problems that have none yet. */
+    bank: z.array(z.string()).default([]),
   })
   .prefault({});
 

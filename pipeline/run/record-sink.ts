@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { KernelRecord } from '../../datasets/schema.ts';
 import { iterateRecordBatches } from '../../datasets/parquet-reader.ts';
 import { writeRecordsParquet } from '../../datasets/parquet-writer.ts';
+import { crashPoint } from './crash-point.ts';
 
 export interface RecordSinkOptions {
   runDir: string;
@@ -70,7 +71,9 @@ export class RecordSink {
     if (!records.length) return this.writing;
     const file = `part-${String(this.nextPart++).padStart(5, '0')}.parquet`;
     this.writing = this.writing.then(async () => {
+      crashPoint('part:before-write');
       await writeRecordsParquet(records, path.join(this.recordsDir, file));
+      crashPoint('part:before-manifest');
       await this.options.onPart?.(path.join('records', file), records);
     });
     return this.writing;

@@ -16,6 +16,7 @@ import { isRunStopping } from '../errors/run-stopping.ts';
 import type { ProblemSummary } from '../run/manifest.ts';
 import type { Progress } from '../progress.ts';
 import { ProblemState } from './problem-state.ts';
+import { crashPoint } from '../run/crash-point.ts';
 
 export interface SearchSettings {
   rounds: number;
@@ -86,6 +87,7 @@ export async function searchProblem(problem: Problem, ctx: SearchContext): Promi
       ctx.progress.done('ideas');
     }
     if (!ideasResponse) continue;
+    crashPoint('ideas:received');
     if (ideasResponse.failure && !ideasResponse.ideas.length) {
       ctx.onGenerationFailure(problem, 'ideas', ideasResponse.failure);
       state.endRound();
@@ -144,6 +146,7 @@ async function runCandidate(problem: Problem, idea: Idea, implIndex: number, see
     ctx.progress.addTotal('verify', 1);
     const candidateId = recordId(outcome, implementation.source);
     const source = implementation.source;
+    crashPoint('candidate:implemented');
     try {
       outcome.verification = (await ctx.queues.verify.add(() => ctx.verify(ctx.makeJob(problem, candidateId, source)))) ?? null;
     } finally {
@@ -152,6 +155,7 @@ async function runCandidate(problem: Problem, idea: Idea, implIndex: number, see
   } else {
     ctx.onGenerationFailure(problem, 'implement', implementation.failure ?? 'no kernel');
   }
+  crashPoint('candidate:verified');
   const record = buildRecord(outcome);
   state.add(record);
   ctx.progress.addTotal('records', 1);

@@ -289,6 +289,8 @@ export interface FaultInjectorOptions {
   rate: number;
   seed: number;
   faults?: ScriptedReply[];
+  /** 'random' (default) picks a fault at random; 'cycle' takes them in turn, so every kind shows up. */
+  order?: 'random' | 'cycle';
   /** Answers the requests that do not fail; default echoResponder. */
   respond?: Responder;
 }
@@ -298,10 +300,13 @@ export function faultInjector(options: FaultInjectorOptions): Responder {
   const random = seededRandom(options.seed);
   const faults = options.faults ?? DEFAULT_FAULTS;
   const inner = options.respond ?? echoResponder;
+  let next = 0;
   return (input) => {
     const roll = random();
     const pick = random();
-    if (roll < options.rate) return faults[Math.floor(pick * faults.length)]!;
+    if (roll < options.rate) {
+      return options.order === 'cycle' ? faults[next++ % faults.length]! : faults[Math.floor(pick * faults.length)]!;
+    }
     return inner(input);
   };
 }

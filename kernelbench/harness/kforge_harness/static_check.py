@@ -1,6 +1,79 @@
-"""PLACEHOLDER (owned by the anti-cheat engineer, issue 3): static check of candidate source."""
+"""Static read of a candidate's source: flags for the exploit patterns of VERIFICATION.md.
+
+Python is read with `ast` (forward, and whatever forward reaches inside the file); embedded C++/CUDA
+(every string literal) is read with regexes. Nothing is executed. A static flag is evidence, not
+proof: the suspect ones (see flags.py) mark patterns honest kernels have no reason to contain, the
+informative ones ('static:torch_op_in_forward', 'precision_lowered') are confirmed or not at run time.
+"""
 from __future__ import annotations
+
+import ast
+import re
+
+from .static_python import PythonScan
+
+# Embedded native code (string literals). Comments inside those strings can match: acceptable for
+# patterns this specific.
+_NATIVE: dict[str, re.Pattern[str]] = {
+    "precision_lowered": re.compile(
+        r"__half2?\b|__float2half|__half2float|__nv_bfloat16|__float2bfloat16|__bfloat162float|"
+        r"\b(?:at|c10)::(?:Half|BFloat16)\b|\b(?:at|torch|c10)::k(?:Half|BFloat16|Float16)\b|"
+        r"-?-use_fast_math|-ffast-math|wmma::precision::tf32|__float_to_tf32|cvt\.rna\.tf32"),
+    "static:streams_or_threads": re.compile(
+        r"cudaStreamCreate|getStreamFromPool|std::thread|std::jthread|std::async|pthread_create|"
+        r"cudaLaunchHostFunc|cudaStreamAddCallback"),
+    "static:cross_call_cache": re.compile(
+        r"\bstatic\s+(?:thread_local\s+)?(?:std::)?(?:unordered_map|map|vector|set|unordered_set)\s*<[^;(){}]*>\s*\w+\s*[;={]|"
+        r"\bstatic\s+(?:thread_local\s+)?(?:torch|at)::Tensor\s+\w+\s*[;={]|"
+        r"\bstatic\s+(?:thread_local\s+)?(?:const\s+)?(?:void|float|double|int|char|__half|uint8_t)\s*\*\s*\w+\s*[=;]|"
+        r"\bstatic\s+(?:thread_local\s+)?(?:std::)?(?:int|long|unsigned|size_t|int64_t|uint64_t|std::atomic<\w+>)"
+        r"\s+\w+\s*(?:=\s*0\s*)?;"),
+    "static:torch_op_in_forward": re.compile(
+        r"\b(?:torch|at)::(?:matmul|mm|bmm|addmm|baddbmm|linear|relu|softmax|log_softmax|layer_norm|"
+        r"sum|mean|conv[123]d|convolution|sigmoid|tanh|gelu|native_layer_norm|_softmax|einsum|"
+        r"max_pool[123]d|avg_pool[123]d|batch_norm|group_norm|cumsum)\s*\(|"
+        r"\bcublas\w*(?:gemm|Gemm)\w*\s*\(|\bcublasLt\w*\s*\(|\bcudnn\w+\s*\("),
+    "static:tensor_subclass": re.compile(r"__torch_function__|__torch_dispatch__|_make_subclass|_make_wrapper_subclass"),
+}
+
+# Used when the Python does not parse (the build will fail anyway; still say what is visible).
+_PY_FALLBACK: dict[str, re.Pattern[str]] = {
+    "static:uses_reference": re.compile(r"class\s+ModelNew\s*\(\s*Model\s*\)|kforge_reference"),
+    "static:streams_or_threads": re.compile(r"\b(?:import|from)\s+(?:threading|multiprocessing|asyncio|concurrent)|torch\.cuda\.Stream"),
+    "static:patches_harness": re.compile(r"^\s*(?:torch|time|builtins|sys)\.[\w.]+\s*=[^=]|kforge_harness|sys\._getframe", re.M),
+    "precision_lowered": re.compile(r"\.half\(\)|\.bfloat16\(\)|torch\.(?:float16|bfloat16|half)\b|allow_tf32\s*=\s*True"),
+}
+
+
+def embedded_native(tree: ast.AST) -> str:
+    """Every string literal of the module, joined: where load_inline sources and flags live."""
+    parts = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+    return "\n".join(parts)
+
+
+def _strip_cpp_comments(text: str) -> str:
+    text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
+    return re.sub(r"//[^\n]*", " ", text)
 
 
 def check_source(source: str, backend: str) -> list[str]:
-    return []
+    """Sorted, unique flags found by reading `source` (backend is 'cpu' or 'cuda'; the patterns are
+    the same for both, a CUDA stream in a cpu candidate is as suspect as in a cuda one)."""
+    found: set[str] = set()
+    try:
+        tree: ast.AST | None = ast.parse(source)
+    except (SyntaxError, ValueError):
+        tree = None
+    native = _strip_cpp_comments(embedded_native(tree) if tree is not None else source)
+    for flag, pattern in _NATIVE.items():
+        if pattern.search(native):
+            found.add(flag)
+    if tree is None:
+        for flag, pattern in _PY_FALLBACK.items():
+            if pattern.search(source):
+                found.add(flag)
+    else:
+        found |= PythonScan(tree).run()
+    if _NATIVE["static:tensor_subclass"].search(source):
+        found.add("static:tensor_subclass")
+    return sorted(found)

@@ -12,6 +12,7 @@ import { ConfigError } from '../../errors/config-error.ts';
 import { createProgress } from '../../progress.ts';
 import { findPython } from '../../python.ts';
 import { readManifest } from '../../run/manifest.ts';
+import { SeedBank } from '../../search/seed-bank.ts';
 import { problemSelectionOptions, selectionOverrides, type SelectionArgs } from '../shared-options.ts';
 import { formatSummary } from '../summary.ts';
 import { KFORGE_VERSION } from '../version.ts';
@@ -73,6 +74,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       const verify = cache
         ? cachedVerify((job) => verifier.verify(job), { cache, verifierVersion: verifier.version, environment, onHit: () => cacheHits++ })
         : (job: Parameters<typeof verifier.verify>[0]) => verifier.verify(job);
+      const bank = await SeedBank.load(config.search.bank, config.verify.backend);
       process.stderr.write(`kforge build: ${problems.length} problem(s), provider ${provider.name} (${provider.model}), backend ${config.verify.backend}, run ${runDir}\n`);
       const outcome = await runBuild(
         { config, problems, runDir, runId, kforgeVersion: KFORGE_VERSION },
@@ -80,13 +82,14 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           provider,
           verify,
           verifierVersion: verifier.version,
+          bankSeeds: (problem) => bank.seedsFor(problem),
           progress: createProgress(args.progress as 'auto'),
           versions: { torch: String(environment.torch_version ?? ''), python: String(environment.python_version ?? ''), device: String(environment.device_name ?? '') },
           llmStatus: client ? () => ({ ...client.status() }) : undefined,
         },
       );
       process.stdout.write(formatSummary(outcome.manifest, runDir));
-      if (cache) process.stdout.write(`cache: ${cacheHits} verification(s) reused${client ? `, ${client.status().cacheHits} LLM repl(ies) reused` : ''}\n`);
+      if (cache) process.stdout.write(`cache: ${cacheHits} verification(s) reused${client ? `, ${client.status().cached} LLM repl(ies) reused` : ''}\n`);
       if (outcome.manifest.status === 'stopped') {
         process.stdout.write(`stopped: ${outcome.manifest.stop_reason}. Continue with: kforge build --resume ${runDir}\n`);
         process.exitCode = 3;

@@ -12,6 +12,7 @@ import operator
 import sys
 
 import torch
+import torch.fx
 import torch.nn as nn
 import torch.nn.functional as F
 
@@ -139,7 +140,6 @@ def classify(gm, model, inputs):
         if kind == "module" and isinstance(target, (nn.Softmax, nn.LogSoftmax)):
             op = "softmax" if isinstance(target, nn.Softmax) else "log_softmax"
             return {"family": "softmax", "op": op, "dim": target.dim}
-        name = target if kind == "method" else (target if kind == "fn" else None)
         if kind == "fn" and target in (torch.softmax, F.softmax, torch.log_softmax, F.log_softmax) or \
                 kind == "method" and target in ("softmax", "log_softmax"):
             op = "log_softmax" if "log" in getattr(target, "__name__", str(target)) else "softmax"
@@ -254,7 +254,6 @@ def analyse(code):
     result = {"ok": True, "inputs": info, "init_inputs": json.loads(json.dumps(init_inputs, default=repr)),
               "parameters": params}
     try:
-        import torch.fx
         gm = torch.fx.symbolic_trace(model)
     except Exception as e:  # noqa: BLE001 - any trace failure means the op sequence is unknown to us
         raise Unsupported("forward cannot be traced (%s: %s)" % (type(e).__name__, str(e)[:200]))
@@ -268,8 +267,8 @@ def analyse(code):
     dtypes = sorted({x["dtype"] for x in tensors})
     if dtypes != ["float32"]:
         raise Unsupported("input dtypes %s: the builtin catalogue handles float32 only" % ",".join(dtypes))
-    owned = {"linear": [op.get("module") + ".weight", op.get("module") + ".bias"],
-             "layernorm": [op.get("module") + ".weight", op.get("module") + ".bias"]}.get(op["family"], [])
+    module = op.get("module")
+    owned = [module + ".weight", module + ".bias"] if module else []
     stray = [p["name"] for p in params if p["name"] not in owned]
     if stray:
         raise Unsupported("model has parameters the template does not own (%s)" % ", ".join(stray))

@@ -3,6 +3,7 @@
  * request processor (pipeline/llm: cache, rate limits, retries, budget), and extracts ideas or the
  * ModelNew module from the reply, keeping prompt, raw reply, tokens and latency for the record.
  */
+import { crashPoint } from '../../../pipeline/run/crash-point.ts';
 import type { ChatMessage, ChatResult, LlmClient } from '../../../pipeline/llm/types.ts';
 import type { Generation, IdeaRequest, IdeaResponse, Implementation, ImplementRequest, Provider } from '../../provider.ts';
 import { extractIdeas, extractKernelSource } from './extract.ts';
@@ -29,6 +30,7 @@ export class LlmProvider implements Provider {
       renderIdeasPrompt({ problemCode: request.problem.code, backend: request.backend, count: request.count, history: request.history }),
     );
     const result = await this.options.client.complete({ messages, promptVersion: PROMPT_VERSION, purpose: 'ideas', sampleIndex: 0 });
+    crashPoint('llm:ideas-replied');
     const parsed = extractIdeas(result.text);
     const ideas = parsed.map((idea) => ({ id: '', round: request.round, text: idea.text, category: idea.category }));
     const failure = ideas.length ? null : `the reply held no ideas (finish reason ${result.finishReason ?? 'unknown'})`;
@@ -42,6 +44,7 @@ export class LlmProvider implements Provider {
     // The implementation index is part of the request so that M samples of one prompt are M cache
     // entries, not one answer served M times.
     const result = await this.options.client.complete({ messages, promptVersion: PROMPT_VERSION, purpose: 'implement', sampleIndex: request.implIndex });
+    crashPoint('llm:implementation-replied');
     const source = extractKernelSource(result.text);
     return {
       source,
