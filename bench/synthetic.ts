@@ -23,7 +23,7 @@ const CATEGORIES = ['memory access', 'asynchronous work and latency hiding', 'da
 
 function block(r: () => number, i: number): string {
   const name = `${NAMES[Math.floor(r() * NAMES.length)]}_${i}_${Math.floor(r() * 1e6).toString(36)}`;
-  const tile = [16, 32, 64, 128][Math.floor(r() * 4)];
+  const tile = [16, 32, 64, 128][Math.floor(r() * 4)]!;
   const op = OPS[Math.floor(r() * OPS.length)];
   const unroll = 1 + Math.floor(r() * 8);
   return `

@@ -19,6 +19,7 @@ export function normaliseKernelSource(source: string): string {
  * alone: in Python it is integer division, and cutting there would merge different kernels.
  */
 function stripLineComment(line: string): string {
+  if (!line.includes('#')) return line;
   let quote: string | null = null;
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;

@@ -161,7 +161,7 @@ export class StatsAccumulator {
       by_level: Object.fromEntries([...this.levels.entries()].sort((a, b) => a[0] - b[0]).map(([l, g]) => [String(l), g.finish()])),
       by_round,
       by_category: [...this.categories.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([category, g]) => ({ category, ...g.finish() })),
-      failures_by_stage: Object.fromEntries([...this.failures.entries()].sort((a, b) => b[1] - a[1])),
+      failures_by_stage: Object.fromEntries([...this.failures.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
       tokens: { in: this.tokensIn, out: this.tokensOut },
       cost: { usd: this.costUsd, records_with_cost: this.withCost, records_without_cost: this.overall.candidates - this.withCost },
       speedup_histogram: { edges: HISTOGRAM_EDGES, counts: this.histogram },

@@ -134,7 +134,9 @@ export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<
   }
 
   manifest.problems = mergeSummaries(manifest.problems, summaries);
-  manifest.counts = await countRunRecords(runDir);
+  const contents = await countRunRecords(runDir);
+  manifest.counts = contents.counts;
+  manifest.parts = contents.parts;
   manifest.llm = { ...(deps.llmStatus?.() ?? {}), generation_failures: Object.fromEntries(failures) };
   manifest.status = failure ? 'failed' : stop.reason ? 'stopped' : 'complete';
   manifest.stop_reason = failure ? (failure as Error).message : stop.reason;

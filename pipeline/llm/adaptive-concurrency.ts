@@ -19,7 +19,9 @@ export interface AdaptiveOptions {
   recoverEvery: number;
   /** Back off when recent latency exceeds the baseline by this factor. */
   latencyFactor: number;
-  /** Weight of a new sample in the slow baseline and in the fast recent average. */
+  /** Grow only while recent latency is within this factor of the baseline. */
+  steadyFactor: number;
+  /** Weight of a new sample in the baseline when it is above it (slow), and in the recent average (fast; also the baseline's when below). */
   baselineAlpha: number;
   recentAlpha: number;
   /** Samples before latency is judged at all. */
@@ -31,7 +33,8 @@ export interface AdaptiveOptions {
 export const DEFAULT_ADAPTIVE: Omit<AdaptiveOptions, 'initial' | 'min' | 'max'> = {
   recoverEvery: 0,
   latencyFactor: 2,
-  baselineAlpha: 0.05,
+  steadyFactor: 1.3,
+  baselineAlpha: 0.02,
   recentAlpha: 0.3,
   warmupSamples: 8,
   overheadTokens: 32,
@@ -97,11 +100,17 @@ export class AdaptiveConcurrency {
     const perToken = latencyMs / (Math.max(0, tokensOut ?? 0) + this.opts.overheadTokens);
     this.samples++;
     this.recent = this.recent === null ? perToken : this.recent + this.opts.recentAlpha * (perToken - this.recent);
-    this.baseline = this.baseline === null ? perToken : this.baseline + this.opts.baselineAlpha * (perToken - this.baseline);
-    if (this.samples >= this.opts.warmupSamples && this.recent > this.opts.latencyFactor * this.baseline) {
+    // The baseline follows improvements quickly and degradations slowly: it estimates the unloaded
+    // latency, so cold-start samples are soon forgotten and a slowdown stands out for a while.
+    const alpha = this.baseline !== null && perToken > this.baseline ? this.opts.baselineAlpha : this.opts.recentAlpha;
+    this.baseline = this.baseline === null ? perToken : this.baseline + alpha * (perToken - this.baseline);
+    if (this.samples < this.opts.warmupSamples) return;
+    if (this.recent > this.opts.latencyFactor * this.baseline) {
       this.cut(startedAt, 0.75, 'latency');
       return;
     }
+    // Grow only while latency is close to the baseline: a server already slowing is no reason to push.
+    if (this.recent > this.opts.steadyFactor * this.baseline) return;
     this.successesSinceChange++;
     const every = this.opts.recoverEvery > 0 ? this.opts.recoverEvery : this.current;
     if (this.successesSinceChange >= every && this.current < this.opts.max) {

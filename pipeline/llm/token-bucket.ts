@@ -15,9 +15,11 @@ export class TokenBucket {
     /** Most tokens the bucket holds (the burst it allows). */
     readonly capacity: number,
     private readonly now: () => number = Date.now,
+    /** Starting level; default full. */
+    initial: number = capacity,
   ) {
     if (!(ratePerMs > 0) || !(capacity > 0)) throw new RangeError('TokenBucket: rate and capacity must be positive');
-    this.level = capacity;
+    this.level = Math.min(capacity, initial);
     this.last = now();
   }
 

@@ -3,7 +3,7 @@
  * Record ids are content hashes, so a record that a part file already holds (from before a crash) is
  * never written again; a half-written part never has a final name, so it is never read as data.
  */
-import { mkdir, readdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { KernelRecord } from '../../datasets/schema.ts';
 import { iterateRecordBatches } from '../../datasets/parquet-reader.ts';
@@ -31,7 +31,10 @@ export class RecordSink {
   static async open(options: RecordSinkOptions): Promise<RecordSink> {
     const sink = new RecordSink(options);
     await mkdir(sink.recordsDir, { recursive: true });
-    const parts = (await readdir(sink.recordsDir)).filter((f) => PART_FILE.test(f)).sort();
+    const entries = await readdir(sink.recordsDir);
+    // A temporary file is a part whose write was cut off: never data, so it goes.
+    await Promise.all(entries.filter((f) => f.includes('.tmp-')).map((f) => rm(path.join(sink.recordsDir, f), { force: true })));
+    const parts = entries.filter((f) => PART_FILE.test(f)).sort();
     for (const part of parts) {
       sink.nextPart = Math.max(sink.nextPart, Number(PART_FILE.exec(part)![1]) + 1);
     }

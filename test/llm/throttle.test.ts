@@ -8,6 +8,6 @@ describe('rate limits against a throttling server', () => {
     expect(r.achievedShare).toBeGreaterThanOrEqual(0.9);
     expect(r.achievedShare).toBeLessThanOrEqual(1.0); // never above what the server allows
     expect(r.refusedShare).toBeLessThan(0.02);
-    expect(r.finalConcurrencyLimit).toBeGreaterThanOrEqual(1);
+    expect(r.finalConcurrencyLimit).toBeGreaterThanOrEqual(2); // one refusal at most halves it once: no collapse
   });
 });

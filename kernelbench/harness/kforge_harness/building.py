@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import traceback
 import types
@@ -119,6 +120,13 @@ def _raised_in_cpp_extension(exc: BaseException) -> bool:
     return any(f.filename.replace("\\", "/").endswith("torch/utils/cpp_extension.py") for f in frames)
 
 
+def _first_errors(log: str, limit: int = 3) -> str:
+    """The compiler's first error lines: what a person (or a model's repair prompt) needs first."""
+    lines = [ln.strip() for ln in log.splitlines()
+             if re.search(r"\berror\b", ln, re.IGNORECASE) and "Error building extension" not in ln]
+    return "\n".join(list(dict.fromkeys(lines))[:limit])[:1500]  # dict: dedupe, keep order
+
+
 def import_candidate(source: str, directory: Path, recorder: FlagRecorder) -> tuple[types.ModuleType, str]:
     """Import the candidate; returns (module, captured build output). Raises BuildError or
     CandidateImportError."""
@@ -138,6 +146,7 @@ def import_candidate(source: str, directory: Path, recorder: FlagRecorder) -> tu
     assert error is not None
     message = f"{type(error).__name__}: {error}"
     if _raised_in_cpp_extension(error):
-        raise BuildError(trim_log(message, 600, 400), trim_log(f"{output}\n{message}".strip()))
+        log = f"{output}\n{message}".strip()
+        raise BuildError(_first_errors(log) or trim_log(message, 600, 400), trim_log(log))
     tb = "".join(traceback.format_exception(type(error), error, error.__traceback__)[-6:])
     raise CandidateImportError(trim_log(f"candidate failed to import: {message}\n{tb}".strip(), 1500, 1500))

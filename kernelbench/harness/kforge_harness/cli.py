@@ -24,6 +24,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     src.add_argument("--jobs", type=Path, help="JSONL file, one VerifyJob per line")
     src.add_argument("--stdin", action="store_true", help="stream jobs from stdin, results to stdout as they finish")
     src.add_argument("--problems", type=Path, help="KernelBench problems JSONL (with --candidates)")
+    src.add_argument("--environment", action="store_true",
+                     help="print {verifier_version, env} for --backend as one JSON line and exit")
     p.add_argument("--candidates", type=Path, help="folder of {level}_{problem_id}_*.py files or folders")
     p.add_argument("--out", type=Path, help="results JSONL (default: stdout)")
     p.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 4))
@@ -85,8 +87,23 @@ def _summary(results: list[dict[str, Any]]) -> None:
     print("\n".join(lines), file=sys.stderr, flush=True)
 
 
+def _print_environment(backend: str) -> int:
+    import torch
+
+    from .environment import collect
+
+    if backend == "cuda" and not torch.cuda.is_available():
+        log("backend cuda: torch.cuda.is_available() is False")
+        return 2
+    env = collect(torch.device(backend))
+    print(json.dumps({"verifier_version": VERIFIER_VERSION, "env": env}), flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.environment:
+        return _print_environment(args.backend)
     driver = Driver(DriverOptions(
         build_root=args.build_root.resolve(), scratch_root=args.scratch_root.resolve(),
         workers=max(1, args.workers), cpu_threads=max(1, args.cpu_threads),

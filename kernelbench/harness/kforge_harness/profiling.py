@@ -1,8 +1,98 @@
-"""PLACEHOLDER (owned by the anti-cheat engineer, issue 3): profile the candidate's forward."""
+"""Which GPU kernels one candidate forward launches, and whose they are (VERIFICATION.md exploit 1).
+
+A kernel is the candidate's own when its name is a function the candidate compiled: a symbol of a
+.so under its build dir (nm, cuobjdump) or a `__global__` in the sources load_inline wrote there.
+Flags: 'no_own_kernel' (nothing launched is its own) and 'ran_reference_op' (most GPU time went to
+library/aten kernels of the reference's op while its own share is under half). CPU: nothing to say.
+"""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
+import torch
 
-def profile_forward(model: Any, inputs: list, device: Any, candidate_build_dir: Any) -> dict:
+from .kernel_names import base_name, is_library_kernel, own_kernel_names
+
+OWN_SHARE_MIN = 0.5
+MAX_NAMES = 64
+_PROFILER_WORKS: dict[str, bool] = {}
+
+
+def _empty() -> dict[str, Any]:
     return {"kernels_launched": [], "own_kernel_share": None, "flags": []}
+
+
+def _gpu_events(fn: Any, device: torch.device) -> list[tuple[str, float]]:
+    """(kernel name, GPU microseconds) for every device activity while `fn` runs."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.cuda.synchronize(device)
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        with torch.no_grad():
+            fn()
+        torch.cuda.synchronize(device)
+    cuda_type = torch.autograd.DeviceType.CUDA
+    out = []
+    for evt in prof.events():
+        if getattr(evt, "device_type", None) == cuda_type:
+            out.append((str(evt.name), float(evt.time_range.elapsed_us())))
+    return out
+
+
+def _profiler_works(device: torch.device) -> bool:
+    """A known kernel must show up, or an empty kernel list would read as 'no own kernel'."""
+    key = str(device)
+    if key not in _PROFILER_WORKS:
+        try:
+            probe = torch.zeros(1024, device=device)
+            _PROFILER_WORKS[key] = bool(_gpu_events(lambda: probe.add_(1.0), device))
+        except Exception:
+            _PROFILER_WORKS[key] = False
+    return _PROFILER_WORKS[key]
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: list[str] = []
+    for n in names:
+        short = n if len(n) <= 240 else n[:240] + "..."
+        if short not in seen:
+            seen.append(short)
+    return seen[:MAX_NAMES]
+
+
+def profile_forward(model: Any, inputs: list, device: Any, candidate_build_dir: Any,
+                    reference_model: Any = None) -> dict[str, Any]:
+    """kernels_launched, own_kernel_share (0..1, None when unknown) and flags for one forward.
+
+    `reference_model`, when given, is profiled too: its kernels define "the reference's op" exactly;
+    without it, library kernels (cuBLAS/cuDNN/CUTLASS/aten) stand for it."""
+    device = torch.device(device)
+    if device.type != "cuda" or not torch.cuda.is_available():
+        return _empty()
+    if not _profiler_works(device):
+        print("kforge: torch.profiler reports no CUDA activity here; kernel ownership unknown", file=sys.stderr)
+        return _empty()
+    events = _gpu_events(lambda: model(*inputs), device)
+    ref_names: set[str] | None = None
+    if reference_model is not None:
+        try:
+            ref_names = {n for n, _ in _gpu_events(lambda: reference_model(*inputs), device)}
+        except Exception:
+            ref_names = None
+    own = own_kernel_names(Path(candidate_build_dir)) if candidate_build_dir else set()
+    result = {"kernels_launched": _unique([n for n, _ in events]), "own_kernel_share": None, "flags": []}
+    total = sum(us for _, us in events)
+    own_us = sum(us for n, us in events if base_name(n) in own)
+    if total > 0:
+        result["own_kernel_share"] = own_us / total
+    if not any(base_name(n) in own for n, _ in events):
+        if events or ref_names is None or ref_names:  # a reference with no kernels allows none
+            result["flags"].append("no_own_kernel")
+    if total > 0 and own_us / total < OWN_SHARE_MIN:
+        ref_us = sum(us for n, us in events if base_name(n) not in own and
+                     (is_library_kernel(n) or (ref_names is not None and n in ref_names)))
+        if ref_us / total > OWN_SHARE_MIN:
+            result["flags"].append("ran_reference_op")
+    return result

@@ -19,6 +19,7 @@ from . import tampering  # noqa: E402  (imports torch)
 _TRUSTED = tampering.snapshot()
 
 import torch  # noqa: E402
+import torch.utils.cpp_extension  # noqa: E402,F401  (its import-time warnings are not build output)
 
 from . import building, environment, evaluation, loading, problem_facts, profiling, sandbox  # noqa: E402
 from . import speed_of_light, static_check  # noqa: E402

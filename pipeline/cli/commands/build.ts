@@ -1,21 +1,13 @@
 /** `kforge build`: problems in, a run folder of verified records out. */
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadProblems } from '../../../kernelbench/sources/index.ts';
-import { LocalVerifier } from '../../../stages/verify/local-verifier.ts';
-import { createProvider } from '../../build/create-provider.ts';
-import { runBuild } from '../../build/run-build.ts';
-import { cachedVerify } from '../../build/verify-cache.ts';
-import { ContentCache } from '../../cache/content-cache.ts';
+import { buildFromConfig } from '../../build/build-from-config.ts';
 import { expandDotted, loadRunConfig, mergeDeep, parseSetFlags, validateRunConfig } from '../../config/load.ts';
 import { ConfigError } from '../../errors/config-error.ts';
 import { createProgress } from '../../progress.ts';
-import { findPython } from '../../python.ts';
 import { readManifest } from '../../run/manifest.ts';
-import { SeedBank } from '../../search/seed-bank.ts';
 import { problemSelectionOptions, selectionOverrides, type SelectionArgs } from '../shared-options.ts';
 import { formatSummary } from '../summary.ts';
-import { KFORGE_VERSION } from '../version.ts';
 
 interface BuildArgs extends SelectionArgs {
   provider?: string;
@@ -61,41 +53,21 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('progress', { choices: ['auto', 'bars', 'lines', 'silent'], default: 'auto', describe: 'progress display' }) as unknown as Argv<BuildArgs>,
   handler: async (args: ArgumentsCamelCase<BuildArgs>) => {
     const { config, runDir, runId } = await resolveRun(args);
-    const problems = await loadProblems(config.problems.source, config.problems);
-    if (!problems.length) throw new ConfigError('The problem selection is empty: check problems.levels, problems.ids and problems.name (kforge problems lists what the source holds).');
-
-    const cache = config.cache.enabled && args.cache ? new ContentCache({ dir: config.cache.dir }) : null;
-    const python = await findPython(config.verify.python);
-    const { provider, client } = createProvider(config, { python, runDir, cache });
-    const verifier = new LocalVerifier({ python, workers: config.verify.workers, cpuThreads: config.verify.cpu_threads, buildRoot: path.join(config.cache.dir, 'builds'), scratchRoot: path.join(runDir, 'scratch') });
-    let cacheHits = 0;
-    try {
-      const environment = await verifier.environment(config.verify.backend);
-      const verify = cache
-        ? cachedVerify((job) => verifier.verify(job), { cache, verifierVersion: verifier.version, environment, onHit: () => cacheHits++ })
-        : (job: Parameters<typeof verifier.verify>[0]) => verifier.verify(job);
-      const bank = await SeedBank.load(config.search.bank, config.verify.backend);
-      process.stderr.write(`kforge build: ${problems.length} problem(s), provider ${provider.name} (${provider.model}), backend ${config.verify.backend}, run ${runDir}\n`);
-      const outcome = await runBuild(
-        { config, problems, runDir, runId, kforgeVersion: KFORGE_VERSION },
-        {
-          provider,
-          verify,
-          verifierVersion: verifier.version,
-          bankSeeds: (problem) => bank.seedsFor(problem),
-          progress: createProgress(args.progress as 'auto'),
-          versions: { torch: String(environment.torch_version ?? ''), python: String(environment.python_version ?? ''), device: String(environment.device_name ?? '') },
-          llmStatus: client ? () => ({ ...client.status() }) : undefined,
-        },
-      );
-      process.stdout.write(formatSummary(outcome.manifest, runDir));
-      if (cache) process.stdout.write(`cache: ${cacheHits} verification(s) reused${client ? `, ${client.status().cached} LLM repl(ies) reused` : ''}\n`);
-      if (outcome.manifest.status === 'stopped') {
-        process.stdout.write(`stopped: ${outcome.manifest.stop_reason}. Continue with: kforge build --resume ${runDir}\n`);
-        process.exitCode = 3;
-      }
-    } finally {
-      await verifier.close();
+    const report = await buildFromConfig({
+      config,
+      runDir,
+      runId,
+      progress: createProgress(args.progress as 'auto'),
+      useCache: args.cache,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    process.stdout.write(formatSummary(report.manifest, runDir));
+    process.stdout.write(
+      `reused from the cache: ${report.verificationsReused} verification(s), ${report.llmRepliesReused} LLM repl(ies); LLM requests sent: ${report.llmRequestsSent}\n`,
+    );
+    if (report.manifest.status === 'stopped') {
+      process.stdout.write(`stopped: ${report.manifest.stop_reason}. Continue with: kforge build --resume ${runDir}\n`);
+      process.exitCode = 3;
     }
   },
 };

@@ -6,7 +6,7 @@ import { mergeIntoDataset, readDatasetManifest } from '../../../datasets/dataset
 interface MergeArgs {
   runs: string[];
   name: string;
-  version?: string;
+  datasetVersion?: string;
   root: string;
 }
 
@@ -23,10 +23,10 @@ const mergeCommand: CommandModule<object, MergeArgs> = {
     y
       .positional('runs', { type: 'string', array: true, demandOption: true, describe: 'run folders, folders of runs, or .parquet files' })
       .option('name', { type: 'string', demandOption: true, describe: 'dataset name' })
-      .option('version', { type: 'string', describe: "version label (default: today's date, YYYY-MM-DD)" })
+      .option('dataset-version', { type: 'string', describe: "version label (default: today's date, YYYY-MM-DD); not --version, which yargs keeps for the program's version" })
       .option('root', { type: 'string', default: 'datasets-out', describe: 'folder holding the datasets' }) as unknown as Argv<MergeArgs>,
   handler: async (a: ArgumentsCamelCase<MergeArgs>) => {
-    const version = a.version ?? new Date().toISOString().slice(0, 10);
+    const version = a.datasetVersion ?? new Date().toISOString().slice(0, 10);
     const { datasetDir, entry } = await mergeIntoDataset({ root: a.root, name: a.name, version, inputs: a.runs });
     process.stdout.write(`${a.name}@${version}: ${entry.added} records added, ${entry.duplicates} already present\nread it as ${datasetDir}@${version}\n`);
   },

@@ -22,7 +22,9 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
     const manifest = await readManifest(runDir);
     if (!manifest) throw new Error(`No run at ${args.run}: expected a folder holding manifest.json (e.g. runs/<id>). List runs with: ls runs/`);
     // The part files are the truth; the manifest could be one part behind after a kill.
-    manifest.counts = await countRunRecords(runDir);
+    const contents = await countRunRecords(runDir);
+    manifest.counts = contents.counts;
+    manifest.parts = contents.parts;
     process.stdout.write(args.json ? JSON.stringify(manifest, null, 2) + '\n' : formatSummary(manifest, runDir));
   },
 };

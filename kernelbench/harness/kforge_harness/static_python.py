@@ -1,0 +1,259 @@
+"""The Python half of static_check: an `ast` walk over the candidate module.
+
+"Reachable" code is ModelNew.forward/__call__ plus every method (self.x()) and module-level function
+(f()) it calls, transitively, within the file: that is where per-call behaviour lives.
+"""
+from __future__ import annotations
+
+import ast
+
+# Torch names that allocate, reshape or describe; calling them in forward does none of the problem's work.
+_ALLOWED_TORCH = {
+    "empty", "empty_like", "empty_strided", "zeros", "zeros_like", "ones", "ones_like", "full", "full_like",
+    "tensor", "as_tensor", "from_numpy", "arange", "device", "Size", "is_tensor", "numel", "get_default_dtype",
+    "no_grad", "inference_mode", "enable_grad", "set_grad_enabled", "is_grad_enabled", "manual_seed",
+    "finfo", "iinfo", "Tensor", "dtype", "cat", "stack", "pad", "broadcast_tensors", "chunk", "split",
+    "current_stream", "current_device", "get_device_properties", "is_available", "device_count",
+}
+_ALLOWED_NN = {"Parameter", "ParameterList", "ParameterDict", "Module", "ModuleList", "ModuleDict", "Identity",
+               "Buffer", "init"}
+# Tensor methods that compute (vs .view/.contiguous/.size/.to ...).
+_COMPUTE_METHODS = {
+    "relu", "relu_", "softmax", "log_softmax", "matmul", "mm", "bmm", "addmm", "baddbmm", "sum", "mean",
+    "exp", "tanh", "sigmoid", "clamp", "clamp_min", "clamp_", "clamp_min_", "norm", "var", "std",
+    "cumsum", "prod", "layer_norm", "conv2d", "linear", "gelu", "logsumexp", "einsum", "amax", "argmax",
+}
+_THREAD_MODULES = ("threading", "_thread", "multiprocessing", "concurrent", "asyncio", "torch.multiprocessing")
+_STREAM_NAMES = {"torch.cuda.Stream", "torch.cuda.stream", "torch.cuda.ExternalStream", "torch.Stream",
+                 "torch.cuda.StreamContext", "os.fork", "os.forkpty", "subprocess.Popen"}
+_PATCH_ROOTS = ("torch", "time", "builtins", "sys", "kforge_harness", "numpy", "gc", "__builtins__")
+_INSPECT = {"sys._getframe", "inspect.stack", "inspect.currentframe", "inspect.getouterframes",
+            "gc.get_objects", "gc.get_referrers", "gc.get_referents"}
+_FRAME_ATTRS = {"f_back", "f_globals", "f_locals", "tb_frame"}
+_LOW_DTYPES = {"torch.float16", "torch.half", "torch.bfloat16"}
+_CONTAINER_CALLS = {"dict", "list", "set", "collections.OrderedDict", "collections.defaultdict",
+                    "OrderedDict", "defaultdict", "weakref.WeakValueDictionary", "WeakValueDictionary"}
+_MUTATORS = {"update", "setdefault", "append", "__setitem__", "add", "insert", "extend"}
+_BUILD_CALLS = {"load_inline", "load", "compile"}
+
+
+def _dotted(node: ast.AST) -> str | None:
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+class PythonScan:
+    def __init__(self, tree: ast.AST):
+        self.tree = tree
+        self.found: set[str] = set()
+        self.aliases: dict[str, str] = {}
+        self.functions: dict[str, ast.AST] = {}
+        self.classes: dict[str, ast.ClassDef] = {}
+        self.containers: set[str] = set()
+        self.extensions: set[str] = set()
+        self.parent: dict[ast.AST, ast.AST] = {}
+        for node in ast.walk(tree):
+            for child in ast.iter_child_nodes(node):
+                self.parent[child] = node
+
+    def resolve(self, node: ast.AST) -> str | None:
+        name = _dotted(node)
+        if name is None:
+            return None
+        root, _, rest = name.partition(".")
+        full = self.aliases.get(root, root)
+        return f"{full}.{rest}" if rest else full
+
+    def run(self) -> set[str]:
+        self._module_level()
+        for node in ast.walk(self.tree):
+            self._anywhere(node)
+        model_new = self.classes.get("ModelNew")
+        if model_new is not None:
+            self._model_new(model_new)
+        return self.found
+
+    def _module_level(self) -> None:
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    self.aliases[(a.asname or a.name).split(".")[0]] = a.name if a.asname else a.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                for a in node.names:
+                    self.aliases[a.asname or a.name] = f"{node.module}.{a.name}"
+        for node in getattr(self.tree, "body", []):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                self.functions[node.name] = node
+            elif isinstance(node, ast.ClassDef):
+                self.classes[node.name] = node
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
+                if self._is_container(node.value):
+                    self.containers.update(names)
+        for node in ast.walk(self.tree):  # extension handles: x = load_inline(...), self.x = load(...)
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                callee = (self.resolve(node.value.func) or "").rsplit(".", 1)[-1]
+                if callee in _BUILD_CALLS:
+                    for t in node.targets:
+                        name = _dotted(t)
+                        if name:
+                            self.extensions.add(name)
+
+    def _is_container(self, value: ast.AST) -> bool:
+        if isinstance(value, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp)):
+            return True
+        return isinstance(value, ast.Call) and (self.resolve(value.func) or "") in _CONTAINER_CALLS
+
+    def _anywhere(self, node: ast.AST) -> None:
+        """Patterns that are suspect wherever they appear in the file."""
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            mods = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            for m in mods:
+                if m.startswith("kforge_harness") or m == "builtins":
+                    self.found.add("static:patches_harness")
+                if m.startswith("kforge_reference"):
+                    self.found.add("static:uses_reference")
+                if m.startswith(_THREAD_MODULES):
+                    self.found.add("static:streams_or_threads")
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Delete)):
+            targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+            for t in targets:
+                self._check_patch_target(t)
+            if isinstance(node, ast.Assign) and any("allow_tf32" in (_dotted(t) or "") for t in node.targets):
+                if not (isinstance(node.value, ast.Constant) and node.value.value is False):
+                    self.found.add("precision_lowered")
+        elif isinstance(node, ast.Call):
+            self._check_call_anywhere(node)
+        elif isinstance(node, ast.Attribute) and node.attr in _FRAME_ATTRS:
+            self.found.add("static:patches_harness")
+        elif isinstance(node, ast.Constant) and node.value == "kforge_reference":
+            self.found.add("static:uses_reference")
+        elif isinstance(node, ast.Try):
+            body_calls = {(self.resolve(c.func) or "").rsplit(".", 1)[-1]
+                          for s in node.body for c in ast.walk(s) if isinstance(c, ast.Call)}
+            if body_calls & _BUILD_CALLS and self._handler_falls_back(node):
+                self.found.add("static:try_except_fallback")
+
+    def _check_patch_target(self, t: ast.AST) -> None:
+        base = t.value if isinstance(t, ast.Subscript) else t
+        if not isinstance(base, (ast.Attribute, ast.Subscript, ast.Name)):
+            return
+        if isinstance(t, ast.Name):  # rebinding a local name patches nothing, except the builtins dict
+            if t.id == "__builtins__":
+                self.found.add("static:patches_harness")
+            return
+        full = self.resolve(base) or ""
+        parts = full.split(".")
+        if parts[0] in _PATCH_ROOTS and not ({"backends", "config"} & set(parts)):
+            self.found.add("static:patches_harness")
+
+    def _check_call_anywhere(self, node: ast.Call) -> None:
+        name = self.resolve(node.func) or ""
+        if name in ("setattr", "delattr") and node.args:
+            owner = (self.resolve(node.args[0]) or "").split(".")[0]
+            if owner in _PATCH_ROOTS:
+                self.found.add("static:patches_harness")
+        if name in _INSPECT or name.startswith("sys.modules.") and name.rsplit(".", 1)[-1] in _MUTATORS:
+            self.found.add("static:patches_harness")
+        if name in _STREAM_NAMES or name.startswith(_THREAD_MODULES):
+            self.found.add("static:streams_or_threads")
+        if name in ("torch.backends.cuda.matmul.allow_tf32", "torch.set_float32_matmul_precision"):
+            if not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == "highest"):
+                self.found.add("precision_lowered")
+        if name.endswith(("autocast",)):
+            self.found.add("precision_lowered")
+        method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
+        if method in ("half", "bfloat16") and not node.args:
+            self.found.add("precision_lowered")
+        dtype_args = list(node.args) if method in ("to", "type") else []
+        dtype_args += [k.value for k in node.keywords if k.arg == "dtype"]
+        if any((self.resolve(a) or "") in _LOW_DTYPES for a in dtype_args):
+            self.found.add("precision_lowered")
+
+    def _handler_falls_back(self, node: ast.Try) -> bool:
+        """True unless every handler only re-raises."""
+        for h in node.handlers:
+            if not all(isinstance(s, ast.Raise) for s in h.body):
+                return True
+        return False
+
+    # --- ModelNew and what its forward reaches ------------------------------------------------------
+    def _model_new(self, cls: ast.ClassDef) -> None:
+        lineage = self._lineage(cls)
+        if any(c is None for c in lineage):  # a base that is the reference Model itself
+            self.found.add("static:uses_reference")
+        methods: dict[str, ast.AST] = {}
+        for c in reversed([c for c in lineage if c is not None]):
+            for n in c.body:
+                if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    methods[n.name] = n
+        for c in lineage:
+            if c is not None and any(isinstance(n, ast.Name) and n.id == "Model" and isinstance(n.ctx, ast.Load)
+                                     for n in ast.walk(c)):
+                self.found.add("static:uses_reference")
+        reach = self._reachable(methods)
+        args = set()
+        for fn in reach:
+            if fn is methods.get("forward") or fn is methods.get("__call__"):
+                args |= {a.arg for a in fn.args.args[1:]} | ({fn.args.vararg.arg} if fn.args.vararg else set())
+        compute_attrs = self._compute_submodules(methods.get("__init__"))
+        from .static_forward import ForwardScan  # noqa: E402  (kept apart: one idea per file)
+
+        for fn in reach:
+            self.found |= ForwardScan(self, fn, args, compute_attrs).run()
+
+    def _lineage(self, cls: ast.ClassDef) -> list[ast.ClassDef | None]:
+        """cls and its bases defined in this file; None stands for a base named Model (the reference)."""
+        out: list[ast.ClassDef | None] = [cls]
+        seen = {cls.name}
+        todo = list(cls.bases)
+        while todo:
+            b = todo.pop()
+            name = _dotted(b) or ""
+            short = name.rsplit(".", 1)[-1]
+            if short == "Model" or "kforge_reference" in name:
+                out.append(None)
+            elif short in self.classes and short not in seen:
+                seen.add(short)
+                out.append(self.classes[short])
+                todo.extend(self.classes[short].bases)
+        return out
+
+    def _reachable(self, methods: dict[str, ast.AST]) -> list[ast.AST]:
+        roots = [methods[n] for n in ("forward", "__call__") if n in methods]
+        seen: list[ast.AST] = []
+        while roots:
+            fn = roots.pop()
+            if any(fn is s for s in seen):
+                continue
+            seen.append(fn)
+            for node in ast.walk(fn):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = _dotted(node.func) or ""
+                if name.startswith("self.") and name.count(".") == 1 and name[5:] in methods:
+                    roots.append(methods[name[5:]])
+                elif name in self.functions:
+                    roots.append(self.functions[name])
+        return seen
+
+    def _compute_submodules(self, init: ast.AST | None) -> set[str]:
+        """self.<attr> = nn.X(...) in __init__ where X computes (not a container or Parameter)."""
+        attrs: set[str] = set()
+        if init is None:
+            return attrs
+        for node in ast.walk(init):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+                callee = self.resolve(node.value.func) or ""
+                if callee.startswith("torch.nn.") and callee.rsplit(".", 1)[-1] not in _ALLOWED_NN \
+                        and not callee.startswith("torch.nn.init."):
+                    attrs |= {t.attr for t in node.targets if isinstance(t, ast.Attribute)
+                              and isinstance(t.value, ast.Name) and t.value.id == "self"}
+        return attrs

@@ -1,0 +1,112 @@
+"""problem_facts.measure_problem on the builtin problems and on deliberately weak references."""
+from __future__ import annotations
+
+import json
+import unittest
+
+import torch
+
+from helpers import builtin_problem, import_problem
+from kforge_harness.inputs import input_maker
+from kforge_harness.problem_facts import measure_problem
+
+CPU = torch.device("cpu")
+
+TEMPLATE = """
+import torch
+import torch.nn as nn
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(64))
+{extra}
+    def forward(self, x):
+        return {expr}
+
+def get_inputs():
+    return [torch.randn(32, 64)]
+
+def get_init_inputs():
+    return []
+"""
+
+
+def facts_for(module, policy: str = "default") -> dict:
+    return measure_problem(module, input_maker(module, CPU), CPU, policy)
+
+
+def weak(expr: str, extra: str = "") -> dict:
+    return facts_for(import_problem(TEMPLATE.format(expr=expr, extra=extra)))
+
+
+class ProblemFactsTest(unittest.TestCase):
+    def test_ordinary_problems_are_not_weak(self):
+        for rel in ("level1/1001_ReLU.py", "level1/1002_Softmax.py", "level1/1003_LayerNorm.py",
+                    "level1/1004_Sum_reduction_over_a_dimension.py", "level2/1001_Matmul_Bias_ReLU.py"):
+            with self.subTest(problem=rel):
+                facts = facts_for(builtin_problem(rel))
+                self.assertFalse(facts["weak_problem"], facts["weak_reasons"])
+                self.assertEqual(facts["weak_reasons"], [])
+
+    def test_shapes_dtypes_bytes_flops(self):
+        relu = facts_for(builtin_problem("level1/1001_ReLU.py"))
+        self.assertEqual(json.loads(relu["input_shapes"]), [[64, 16384]])
+        self.assertEqual(relu["input_dtypes"], ["float32"])
+        self.assertEqual(relu["min_bytes"], 2 * 64 * 16384 * 4)
+        mm = facts_for(builtin_problem("level1/1005_Small_matrix_multiplication.py"))
+        self.assertEqual(mm["flops"], 2.0 * 256 ** 3)
+        self.assertEqual(mm["min_bytes"], 3 * 256 * 256 * 4)
+        lin = facts_for(builtin_problem("level2/1001_Matmul_Bias_ReLU.py"))
+        self.assertEqual(lin["flops"], 2.0 * 128 * 512 * 256)
+        # x, weight and bias read once; output written once.
+        self.assertEqual(lin["min_bytes"], 4.0 * (128 * 512 + 256 * 512 + 256 + 128 * 256))
+        scalar = import_problem(TEMPLATE.format(expr="x * s", extra="").replace(
+            "def forward(self, x):", "def forward(self, x, s):").replace(
+            "return [torch.randn(32, 64)]", "return [torch.randn(32, 64), 2.0]"))
+        facts = facts_for(scalar)
+        self.assertEqual(json.loads(facts["input_shapes"]), [[32, 64], None])
+        self.assertEqual(facts["input_dtypes"], ["float32", "float"])
+
+    def test_tiny_output_passes_as_zeros(self):
+        facts = weak("x * 1e-6")
+        self.assertTrue(facts["weak_problem"])
+        self.assertIn("zeros_pass", facts["weak_reasons"])
+        # Everything under atol also passes for any other input draw.
+        self.assertIn("input_insensitive", facts["weak_reasons"])
+
+    def test_output_ignoring_input(self):
+        facts = weak("self.w.expand(x.shape[0], 64) * 1.0")
+        self.assertTrue(facts["weak_problem"])
+        self.assertIn("input_insensitive", facts["weak_reasons"])
+        self.assertNotIn("zeros_pass", facts["weak_reasons"])
+
+    def test_constant_output(self):
+        facts = weak("torch.full_like(x, 3.0) + 0 * x")
+        self.assertIn("constant_output", facts["weak_reasons"])
+        self.assertIn("input_insensitive", facts["weak_reasons"])
+
+    def test_dropout_in_training_mode_is_nondeterministic(self):
+        facts = weak("self.drop(x)", extra="        self.drop = nn.Dropout(0.5)\n")
+        self.assertTrue(facts["weak_problem"])
+        self.assertEqual(facts["weak_reasons"], ["nondeterministic"])
+
+    def test_reference_that_raises(self):
+        facts = weak("x @ torch.randn(3, 3)")
+        self.assertTrue(facts["weak_problem"])
+        self.assertEqual(facts["weak_reasons"], ["reference_raises"])
+        self.assertEqual(json.loads(facts["input_shapes"]), [[32, 64]])
+
+    def test_loose_policy_makes_more_problems_weak(self):
+        code = TEMPLATE.format(expr="x * 1e-3", extra="")
+        self.assertNotIn("zeros_pass", facts_for(import_problem(code), "default")["weak_reasons"])
+        self.assertIn("zeros_pass", facts_for(import_problem(code), "loose")["weak_reasons"])
+
+    def test_facts_follow_the_protocol_keys(self):
+        facts = facts_for(builtin_problem("level1/1002_Softmax.py"))
+        self.assertEqual(set(facts), {"input_shapes", "input_dtypes", "flops", "min_bytes", "weak_problem", "weak_reasons"})
+        json.dumps(facts)
+
+
+if __name__ == "__main__":
+    unittest.main()

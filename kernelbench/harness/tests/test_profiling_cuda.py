@@ -1,0 +1,80 @@
+"""profiling on a real GPU (skipped without CUDA): an own kernel is recognised, cuBLAS is not."""
+from __future__ import annotations
+
+import os
+import tempfile
+import unittest
+from pathlib import Path
+
+import torch
+
+import helpers  # noqa: F401
+from kforge_harness.profiling import profile_forward
+
+CUDA_SRC = r'''
+#include <torch/extension.h>
+#include <c10/cuda/CUDAStream.h>
+__global__ void kf_test_scale(const float* x, float* y, int64_t n) {
+  int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i < n) y[i] = 2.f * x[i];
+}
+torch::Tensor scale(torch::Tensor x) {
+  auto y = torch::empty_like(x);
+  int64_t n = x.numel();
+  kf_test_scale<<<(n + 255) / 256, 256, 0, c10::cuda::getCurrentCUDAStream()>>>(x.data_ptr<float>(), y.data_ptr<float>(), n);
+  return y;
+}
+'''
+
+
+@unittest.skipUnless(torch.cuda.is_available(), "needs a CUDA device")
+class CudaProfilingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        from torch.utils.cpp_extension import load_inline
+        cls.build = Path(tempfile.mkdtemp(prefix="kforge-prof-"))
+        os.environ["TORCH_EXTENSIONS_DIR"] = str(cls.build)
+        cls.ext = load_inline(name="kf_prof_test", cpp_sources="torch::Tensor scale(torch::Tensor x);",
+                              cuda_sources=CUDA_SRC, functions=["scale"], verbose=False)
+        cls.dev = torch.device("cuda")
+
+    def test_own_kernel_is_recognised(self):
+        ext = self.ext
+
+        class Own(torch.nn.Module):
+            def forward(self, x):
+                return ext.scale(x)
+
+        out = profile_forward(Own(), [torch.randn(1 << 20, device=self.dev)], self.dev, self.build)
+        self.assertTrue(any("kf_test_scale" in k for k in out["kernels_launched"]), out)
+        self.assertGreater(out["own_kernel_share"], 0.99)
+        self.assertEqual(out["flags"], [])
+
+    def test_cublas_matmul_is_not_own(self):
+        class Lib(torch.nn.Module):
+            def forward(self, a, b):
+                return torch.matmul(a, b)
+
+        a = torch.randn(512, 512, device=self.dev)
+        out = profile_forward(Lib(), [a, a], self.dev, self.build, reference_model=Lib())
+        self.assertEqual(out["own_kernel_share"], 0.0)
+        self.assertIn("no_own_kernel", out["flags"])
+        self.assertIn("ran_reference_op", out["flags"])
+
+    def test_mixed_forward_share(self):
+        ext = self.ext
+
+        class Mixed(torch.nn.Module):
+            def forward(self, x, a):
+                return ext.scale(x), torch.matmul(a, a)
+
+        out = profile_forward(Mixed(), [torch.randn(1 << 16, device=self.dev), torch.randn(2048, 2048, device=self.dev)],
+                              self.dev, self.build)
+        self.assertGreater(out["own_kernel_share"], 0.0)
+        self.assertLess(out["own_kernel_share"], 0.5)
+        self.assertNotIn("no_own_kernel", out["flags"])
+        self.assertIn("ran_reference_op", out["flags"])
+
+
+if __name__ == "__main__":
+    unittest.main()

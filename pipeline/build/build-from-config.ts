@@ -1,0 +1,85 @@
+/**
+ * A build from a validated configuration: wires the provider, the verifier, the caches and the seed
+ * bank, then runs it. The CLI and the tests both come through here, so they test what users run.
+ */
+import path from 'node:path';
+import { loadProblems } from '../../kernelbench/sources/index.ts';
+import { LocalVerifier } from '../../stages/verify/local-verifier.ts';
+import type { VerifyJob } from '../../stages/verify/protocol.ts';
+import { ContentCache } from '../cache/content-cache.ts';
+import type { RunConfig } from '../config/schema.ts';
+import { ConfigError } from '../errors/config-error.ts';
+import { KFORGE_VERSION } from '../cli/version.ts';
+import type { Progress } from '../progress.ts';
+import { findPython } from '../python.ts';
+import { SeedBank } from '../search/seed-bank.ts';
+import { createProvider } from './create-provider.ts';
+import { runBuild, type BuildOutcome } from './run-build.ts';
+import { cachedVerify } from './verify-cache.ts';
+
+export interface BuildFromConfigOptions {
+  config: RunConfig;
+  runDir: string;
+  runId: string;
+  progress: Progress;
+  /** false: recompute everything (--no-cache). */
+  useCache?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface BuildReport extends BuildOutcome {
+  verificationsReused: number;
+  llmRepliesReused: number;
+  llmRequestsSent: number;
+}
+
+export async function buildFromConfig(options: BuildFromConfigOptions): Promise<BuildReport> {
+  const { config, runDir } = options;
+  const problems = await loadProblems(config.problems.source, config.problems);
+  if (!problems.length) {
+    throw new ConfigError('The problem selection is empty: check problems.levels, problems.ids and problems.name (kforge problems lists what the source holds).');
+  }
+  const cache = config.cache.enabled && options.useCache !== false ? new ContentCache({ dir: config.cache.dir }) : null;
+  const python = await findPython(config.verify.python);
+  // Before any work: a missing endpoint fails here, with the ways to configure one.
+  const { provider, client } = createProvider(config, { python, runDir, cache });
+  const verifier = new LocalVerifier({
+    python,
+    workers: config.verify.workers,
+    cpuThreads: config.verify.cpu_threads,
+    buildRoot: path.resolve(config.cache.dir, 'builds'),
+    scratchRoot: path.resolve(runDir, 'scratch'),
+  });
+  let verificationsReused = 0;
+  try {
+    const environment = await verifier.environment(config.verify.backend);
+    const direct = (job: VerifyJob) => verifier.verify(job);
+    const verify = cache
+      ? cachedVerify(direct, { cache, verifierVersion: verifier.version, environment, onHit: () => verificationsReused++ })
+      : direct;
+    const bank = await SeedBank.load(config.search.bank, config.verify.backend);
+    options.log?.(
+      `kforge build: ${problems.length} problem(s), provider ${provider.name} (${provider.model}), backend ${config.verify.backend} on ${String(environment.device_name ?? '?')}, run ${runDir}${bank.size ? `, bank of ${bank.size} kernel(s)` : ''}`,
+    );
+    const outcome = await runBuild(
+      { config, problems, runDir, runId: options.runId, kforgeVersion: KFORGE_VERSION },
+      {
+        provider,
+        verify,
+        verifierVersion: verifier.version,
+        bankSeeds: (problem) => bank.seedsFor(problem),
+        progress: options.progress,
+        versions: {
+          torch: environment.torch_version ?? null,
+          python: environment.python_version ?? null,
+          device: environment.device_name ?? null,
+        },
+        ...(client ? { llmStatus: () => ({ ...client.status() }) } : {}),
+      },
+    );
+    const llm = client?.status();
+    return { ...outcome, verificationsReused, llmRepliesReused: llm?.cached ?? 0, llmRequestsSent: llm?.requestsSent ?? 0 };
+  } finally {
+    await verifier.close();
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The builtin provider: no network. It analyses a problem through analyze.py, proposes ideas from the
+ * catalogue (those not yet tried according to the request's history) and implements each idea by
+ * rendering a parameterised kernel template for the cpu or cuda backend.
+ */
+import { createHash } from 'node:crypto';
+import type { Problem } from '../../../kernelbench/problem.ts';
+import type { Backend } from '../../verify/protocol.ts';
+import type {
+  Generation,
+  Idea,
+  IdeaRequest,
+  IdeaResponse,
+  Implementation,
+  ImplementRequest,
+  Provider,
+} from '../../provider.ts';
+import { type Analysis, ProblemAnalyser, type SupportedAnalysis } from './analysis.ts';
+import { CATALOGUE_VERSION, type CatalogueIdea, catalogueFor } from './catalogue.ts';
+import { TemplateError } from './kernel-parts.ts';
+import { UnsupportedOpError } from './ops.ts';
+import { renderIdea } from './render.ts';
+import { findTorchPython } from './python.ts';
+
+export { CATALOGUE_VERSION } from './catalogue.ts';
+
+export interface BuiltinProviderOptions {
+  /** Python interpreter with torch for the analysis; found automatically when absent. */
+  python?: string;
+}
+
+export const BUILTIN_MODEL = 'builtin-templates-v1';
+
+export function ideaId(problemKey: string, round: number, text: string): string {
+  return createHash('sha256').update(`${problemKey}\n${round}\n${text}`).digest('hex').slice(0, 16);
+}
+
+function generation(prompt: string | null): Generation {
+  return {
+    prompt,
+    rawResponse: null,
+    temperature: null,
+    maxTokens: null,
+    tokensIn: null,
+    tokensOut: null,
+    latencyMs: null,
+    costUsd: null,
+    fromCache: false,
+  };
+}
+
+export class BuiltinProvider implements Provider {
+  readonly name = 'builtin';
+  readonly model = BUILTIN_MODEL;
+  readonly promptVersion = CATALOGUE_VERSION;
+  private readonly analyser: ProblemAnalyser;
+
+  constructor(options: BuiltinProviderOptions = {}) {
+    const python = options.python;
+    this.analyser = new ProblemAnalyser({ python: python ? async () => python : findTorchPython });
+  }
+
+  analyse(problem: Problem): Promise<Analysis> {
+    return this.analyser.analyse(problem);
+  }
+
+  async unsupportedReason(problem: Problem, backend: Backend): Promise<string | null> {
+    const analysis = await this.analyser.analyse(problem);
+    if (!analysis.ok) return analysis.reason;
+    const first = catalogueFor(analysis, backend)[0];
+    if (!first) return `no ${backend} ideas for family ${analysis.op.family}`;
+    try {
+      // Template preconditions (e.g. a 3-D right matmul operand) show up when rendering.
+      renderIdea(analysis, first, 0, CATALOGUE_VERSION);
+    } catch (error) {
+      if (error instanceof TemplateError || error instanceof UnsupportedOpError) return error.message;
+      throw error;
+    }
+    return null;
+  }
+
+  /** The catalogue entries for a supported problem, for tools that sweep every idea. */
+  async catalogue(problem: Problem, backend: Backend): Promise<CatalogueIdea[]> {
+    const analysis = await this.analyser.analyse(problem);
+    return analysis.ok ? catalogueFor(analysis, backend) : [];
+  }
+
+  async proposeIdeas(request: IdeaRequest): Promise<IdeaResponse> {
+    const reason = await this.unsupportedReason(request.problem, request.backend);
+    if (reason !== null) return { ideas: [], generation: generation(null), failure: reason };
+    const analysis = (await this.analyser.analyse(request.problem)) as SupportedAnalysis;
+    const tried = new Set(request.history.map((h) => h.text));
+    const fresh = catalogueFor(analysis, request.backend).filter((c) => !tried.has(c.text));
+    const chosen = fresh.slice(0, Math.max(0, request.count));
+    const ideas: Idea[] = chosen.map((c) => ({
+      id: ideaId(request.problem.key, request.round, c.text),
+      round: request.round,
+      text: c.text,
+      category: c.category,
+    }));
+    const prompt = JSON.stringify({
+      catalogue: CATALOGUE_VERSION,
+      family: analysis.op.family,
+      backend: request.backend,
+      ideas: chosen.map((c) => ({ template: c.template, params: c.params, category: c.category })),
+    });
+    const failure = ideas.length === 0 && request.count > 0 ? 'the builtin catalogue has no untried ideas left for this problem' : null;
+    return { ideas, generation: generation(prompt), failure };
+  }
+
+  async implement(request: ImplementRequest): Promise<Implementation> {
+    const analysis = await this.analyser.analyse(request.problem);
+    if (!analysis.ok) return { source: null, failure: analysis.reason, generation: generation(null) };
+    const idea = catalogueFor(analysis, request.backend).find((c) => c.text === request.idea.text);
+    if (!idea) {
+      return { source: null, failure: 'idea is not in the builtin catalogue', generation: generation(null) };
+    }
+    try {
+      const rendered = renderIdea(analysis, idea, request.implIndex, CATALOGUE_VERSION);
+      return { source: rendered.source, failure: null, generation: generation(JSON.stringify(rendered.description)) };
+    } catch (error) {
+      if (error instanceof TemplateError || error instanceof UnsupportedOpError) {
+        return { source: null, failure: error.message, generation: generation(null) };
+      }
+      throw error;
+    }
+  }
+}
+
+export function createBuiltinProvider(options: BuiltinProviderOptions = {}): Provider & BuiltinProvider {
+  return new BuiltinProvider(options);
+}

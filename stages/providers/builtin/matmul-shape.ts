@@ -1,0 +1,63 @@
+/**
+ * What the matmul templates (cpu and cuda) need to know about a matmul or linear problem: which
+ * inputs are A and B, whether each is stored transposed, and the fused epilogue (bias, activation).
+ * A linear layer is A = x, B = weight stored (N, K), i.e. transposed.
+ */
+import type { SupportedAnalysis, UnaryOpInfo } from './analysis.ts';
+import { TemplateError } from './kernel-parts.ts';
+
+export interface MatmulShape {
+  /** Python expressions for A, B and the bias tensor passed to kf_forward. */
+  a: string;
+  b: string;
+  bias: string | null;
+  transA: boolean;
+  transB: boolean;
+  activation: UnaryOpInfo | null;
+  init: string[];
+  inputs: number;
+  label: string;
+}
+
+export function matmulShape(analysis: SupportedAnalysis): MatmulShape {
+  const op = analysis.op;
+  if (op.family === 'matmul') {
+    const a = analysis.inputs[op.a_input]!.shape;
+    const b = analysis.inputs[op.b_input]!.shape;
+    if (b.length !== 2) throw new TemplateError(`matmul with a ${b.length}-D right operand is not in the builtin catalogue`);
+    if (a.length < 2 || (op.trans_a && a.length !== 2)) {
+      throw new TemplateError(`matmul with a ${a.length}-D left operand is not in the builtin catalogue`);
+    }
+    return {
+      a: `x${op.a_input}`,
+      b: `x${op.b_input}`,
+      bias: null,
+      transA: op.trans_a,
+      transB: op.trans_b,
+      activation: null,
+      init: [],
+      inputs: analysis.inputs.length,
+      label: 'matmul',
+    };
+  }
+  if (op.family === 'linear') {
+    const m = op.module;
+    return {
+      a: 'x0',
+      b: `self.${m}.weight`,
+      bias: op.bias ? `self.${m}.bias` : null,
+      transA: false,
+      transB: true,
+      activation: op.activation,
+      init: [`self.${m} = nn.Linear(${op.in_features}, ${op.out_features}, bias=${op.bias ? 'True' : 'False'})`],
+      inputs: 1,
+      label: op.activation ? `linear_${op.activation.op}` : 'linear',
+    };
+  }
+  throw new TemplateError('needs a matmul or linear problem');
+}
+
+/** The kf_forward call: the bias slot gets an empty tensor when there is none. */
+export function matmulCall(s: MatmulShape): string {
+  return `_ext.kf_forward(${s.a}, ${s.b}, ${s.bias ?? `${s.a}.new_empty(0)`})`;
+}

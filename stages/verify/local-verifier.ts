@@ -1,0 +1,172 @@
+/**
+ * Runs the Python harness on this machine: ONE long-lived `verify.py --stdin` process per verifier.
+ * Jobs go in as JSON lines; results come back as lines in completion order (the driver runs several
+ * workers at once), matched to their job by candidate_id and validated with zod. If the driver dies,
+ * every pending job is rejected with VerifierDiedError.
+ */
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { execa, type ResultPromise } from 'execa';
+import { environmentSchema, verifyResultSchema, type Backend, type Environment, type VerifyJob, type VerifyResult } from './protocol.ts';
+import type { DescribedVerifier } from './verifier.ts';
+
+export const HARNESS_SCRIPT = fileURLToPath(new URL('../../kernelbench/harness/verify.py', import.meta.url));
+const PROTOCOL_PY = fileURLToPath(new URL('../../kernelbench/harness/kforge_harness/protocol.py', import.meta.url));
+const STDERR_TAIL_CHARS = 8000;
+
+export interface LocalVerifierOptions {
+  /** Interpreter with torch (see pipeline/python.ts findPython). */
+  python: string;
+  /** Candidate processes at once (default: the driver's, min(cores, 4)). */
+  workers?: number;
+  /** Extension builds, keyed by source hash; reused across runs. */
+  buildRoot: string;
+  /** Per-candidate scratch dirs (removed after each candidate unless keepScratch). */
+  scratchRoot: string;
+  /** torch threads per worker on the cpu backend. */
+  cpuThreads?: number;
+  /** Address-space limit per cpu worker, MiB (default 16384; 0: none). */
+  memoryMb?: number;
+  keepScratch?: boolean;
+  /** false: do not try to unshare the network namespace (default true). */
+  networkIsolation?: boolean;
+  /** The driver's log lines (its stderr). */
+  onLog?: (line: string) => void;
+  /** Environment of the driver; it passes only an allow-list on to candidates. Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export class VerifierDiedError extends Error {
+  override readonly name = 'VerifierDiedError';
+}
+export class VerifierProtocolError extends Error {
+  override readonly name = 'VerifierProtocolError';
+}
+export class VerifierClosedError extends Error {
+  override readonly name = 'VerifierClosedError';
+}
+
+interface Pending {
+  resolve: (r: VerifyResult) => void;
+  reject: (e: Error) => void;
+}
+
+/** The harness's VERIFIER_VERSION, read from its one home (protocol.py) so the two never disagree. */
+export function harnessVersion(): string {
+  const m = /^VERIFIER_VERSION\s*=\s*"([^"]+)"/m.exec(readFileSync(PROTOCOL_PY, 'utf8'));
+  if (!m?.[1]) throw new VerifierProtocolError(`no VERIFIER_VERSION in ${PROTOCOL_PY}`);
+  return m[1];
+}
+
+export class LocalVerifier implements DescribedVerifier {
+  readonly version = harnessVersion();
+  private driver: ResultPromise | null = null;
+  private readonly pending = new Map<string, Pending[]>();
+  private readonly environments = new Map<Backend, Promise<Environment>>();
+  private stderrTail = '';
+  private closed = false;
+  private died: Error | null = null;
+
+  constructor(private readonly options: LocalVerifierOptions) {}
+
+  verify(job: VerifyJob): Promise<VerifyResult> {
+    if (this.closed) return Promise.reject(new VerifierClosedError('verify() after close()'));
+    if (this.died) return Promise.reject(this.died);
+    const driver = this.start();
+    return new Promise<VerifyResult>((resolve, reject) => {
+      const queue = this.pending.get(job.candidate_id) ?? [];
+      queue.push({ resolve, reject });
+      this.pending.set(job.candidate_id, queue);
+      driver.stdin?.write(`${JSON.stringify(job)}\n`);
+    });
+  }
+
+  /** Device and toolchain for a backend, from a short separate run of the harness (cached). */
+  environment(backend: Backend): Promise<Environment> {
+    let env = this.environments.get(backend);
+    if (!env) {
+      env = this.describe(backend);
+      this.environments.set(backend, env);
+    }
+    return env;
+  }
+
+  /** Lets the driver finish the jobs it has, then waits for it to exit. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const driver = this.driver;
+    if (!driver) return;
+    driver.stdin?.end();
+    await driver;
+  }
+
+  private start(): ResultPromise {
+    if (this.driver) return this.driver;
+    const o = this.options;
+    const args = [HARNESS_SCRIPT, '--stdin', '--build-root', o.buildRoot, '--scratch-root', o.scratchRoot];
+    if (o.workers) args.push('--workers', String(o.workers));
+    if (o.cpuThreads) args.push('--cpu-threads', String(o.cpuThreads));
+    if (o.memoryMb !== undefined) args.push('--memory-mb', String(o.memoryMb));
+    if (o.keepScratch) args.push('--keep-scratch');
+    if (o.networkIsolation === false) args.push('--no-network-isolation');
+    const driver = execa(o.python, args, {
+      stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false,
+      env: o.env ?? process.env, extendEnv: false,
+    });
+    driver.stdin?.on('error', () => {}); // EPIPE after a crash: reported through the exit below
+    createInterface({ input: driver.stdout! }).on('line', (line) => this.onResultLine(line));
+    createInterface({ input: driver.stderr! }).on('line', (line) => {
+      this.stderrTail = (this.stderrTail + line + '\n').slice(-STDERR_TAIL_CHARS);
+      o.onLog?.(line);
+    });
+    void driver.then((r) => this.onExit(r.exitCode, r.signal), (e: Error) => this.onExit(undefined, e.message));
+    this.driver = driver;
+    return driver;
+  }
+
+  private onResultLine(line: string): void {
+    if (!line.trim()) return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      this.options.onLog?.(`verifier: ignoring a non-JSON line on stdout: ${line.slice(0, 200)}`);
+      return;
+    }
+    const id = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['candidate_id'] : undefined;
+    const waiter = typeof id === 'string' ? this.pending.get(id)?.shift() : undefined;
+    if (!waiter) {
+      this.options.onLog?.(`verifier: a result for no pending job (candidate_id ${String(id)})`);
+      return;
+    }
+    if (this.pending.get(id as string)?.length === 0) this.pending.delete(id as string);
+    const parsed = verifyResultSchema.safeParse(raw);
+    if (parsed.success) waiter.resolve(parsed.data);
+    else waiter.reject(new VerifierProtocolError(`result for ${String(id)} does not match the protocol: ${parsed.error.message}`));
+  }
+
+  private onExit(code: number | undefined, signal: string | undefined): void {
+    const left = [...this.pending.values()].flat();
+    this.pending.clear();
+    if (this.closed && left.length === 0) return;
+    const why = `the verification driver exited (code ${String(code)}, signal ${String(signal)})`;
+    this.died = new VerifierDiedError(`${why} with ${left.length} job(s) pending\n${this.stderrTail.slice(-2000)}`);
+    for (const p of left) p.reject(this.died);
+  }
+
+  private async describe(backend: Backend): Promise<Environment> {
+    const r = await execa(this.options.python, [HARNESS_SCRIPT, '--environment', '--backend', backend], {
+      reject: false, env: this.options.env ?? process.env, extendEnv: false, timeout: 120_000,
+    });
+    const line = String(r.stdout).trim().split('\n').at(-1) ?? '';
+    if (r.exitCode !== 0 || !line) {
+      throw new VerifierDiedError(`cannot describe the ${backend} environment (exit ${String(r.exitCode)}): ${String(r.stderr).slice(-1000)}`);
+    }
+    const parsed = JSON.parse(line) as { verifier_version?: unknown; env?: unknown };
+    if (parsed.verifier_version !== this.version) {
+      throw new VerifierProtocolError(`harness reports version ${String(parsed.verifier_version)}, expected ${this.version}`);
+    }
+    return environmentSchema.parse(parsed.env);
+  }
+}

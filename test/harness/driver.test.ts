@@ -1,0 +1,154 @@
+/**
+ * The harness driver run once, as a user runs it (`verify.py --jobs`), over one JSONL of the cpu
+ * fixture candidates: real Python, real torch, real C++ builds (two, plus one that fails).
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { findPython } from '../../pipeline/python.ts';
+import { HARNESS_SCRIPT } from '../../stages/verify/local-verifier.ts';
+import { verifyResultSchema, type VerifyResult } from '../../stages/verify/protocol.ts';
+import { reluJob, TEST_BUILD_ROOT } from './jobs.ts';
+
+const HANG_TIMEOUT_S = 20;
+const SECRET = 'sk-test-this-must-not-reach-a-candidate';
+
+const jobs = [
+  reluJob('relu_ok'),
+  reluJob('relu_wrong_values'),
+  reluJob('relu_wrong_shape'),
+  reluJob('no_model_new'),
+  reluJob('compile_error'),
+  reluJob('crash_abort'),
+  reluJob('hang', { timeout_s: HANG_TIMEOUT_S }),
+  reluJob('sandbox_probe'),
+  reluJob('inplace_input'),
+];
+
+let results: Map<string, VerifyResult>;
+let scratchRoot: string;
+let stderr: string;
+
+function pidAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return !/^\d+ \(.*\) Z/.test(stat); // a zombie is dead, only not yet reaped
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  const python = await findPython();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'kforge-driver-test-'));
+  scratchRoot = path.join(dir, 'scratch');
+  const jobsFile = path.join(dir, 'jobs.jsonl');
+  writeFileSync(jobsFile, jobs.map((j) => JSON.stringify(j)).join('\n') + '\n');
+  const r = await execa(python, [HARNESS_SCRIPT, '--jobs', jobsFile, '--workers', '2', '--build-root', TEST_BUILD_ROOT,
+    '--scratch-root', scratchRoot, '--keep-scratch', '--cpu-threads', '1'], {
+    env: { ...process.env, OPENAI_API_KEY: SECRET, KFORGE_TEST_TOKEN: SECRET },
+    reject: false,
+  });
+  stderr = String(r.stderr);
+  expect(r.exitCode, stderr).toBe(0);
+  const lines = String(r.stdout).trim().split('\n');
+  results = new Map(lines.map((l) => {
+    const result = verifyResultSchema.strict().parse(JSON.parse(l)); // every field, nothing more
+    return [result.candidate_id, result];
+  }));
+});
+
+function result(id: string): VerifyResult {
+  const r = results.get(id);
+  if (!r) throw new Error(`no result for ${id}; stderr:\n${stderr}`);
+  return r;
+}
+
+describe('verify.py --jobs (cpu backend)', () => {
+  it('gives one schema-valid result per job and a summary table', () => {
+    expect([...results.keys()].sort()).toEqual(jobs.map((j) => j.candidate_id).sort());
+    expect(stderr).toMatch(/candidate\s+verdict\s+stage\s+speedup/);
+    expect(stderr).toMatch(/relu_ok\s+PASS/);
+  });
+
+  it('passes a correct C++ candidate, with every trial and timing recorded', () => {
+    const r = result('relu_ok');
+    expect(r.fail_message).toBeNull();
+    expect(r).toMatchObject({ correct: true, compiled: true, fail_stage: null, suspect: false, trials_run: 3, trials_passed: 3,
+      inputs_unchanged: true, deterministic: true, timing_method: 'perf_counter', compile_flags: '-O3', backend: 'cpu' });
+    expect(r.seeds).toHaveLength(3);
+    expect(new Set(r.seeds).size).toBe(3);
+    expect(r.passes_policies.sort()).toEqual(['default', 'loose']);
+    expect(r.max_abs_error).toBe(0);
+    expect(r.kernel_trials_ms).toHaveLength(5);
+    expect(r.ref_trials_ms).toHaveLength(5);
+    expect(r.speedup).toBeGreaterThan(0);
+    expect(r.speedup).toBeCloseTo(r.ref_time_ms! / r.kernel_time_ms!, 6);
+    expect(r.atol).toBe(1e-4);
+    expect(r.env.torch_version).toMatch(/^\d+\.\d+/);
+    expect(r.env.device_name).toBeTruthy();
+  });
+
+  it('fails wrong values at correctness with the error recorded', () => {
+    const r = result('relu_wrong_values');
+    expect(r).toMatchObject({ correct: false, compiled: true, fail_stage: 'correctness', trials_passed: 0, trials_run: 3 });
+    expect(r.max_abs_error).toBeGreaterThan(0.1);
+    expect(r.passes_policies).toEqual([]);
+    expect(r.fail_message).toMatch(/max abs error .* vs atol=0.0001.*0\/3 trials passed/);
+    expect(r.kernel_time_ms).toBeNull();
+  });
+
+  it('fails a wrong output shape at correctness, naming both shapes', () => {
+    const r = result('relu_wrong_shape');
+    expect(r.fail_stage).toBe('correctness');
+    expect(r.fail_message).toContain('shape [64, 16383] != expected [64, 16384]');
+  });
+
+  it('fails a module without ModelNew at load with a clear message', () => {
+    const r = result('no_model_new');
+    expect(r).toMatchObject({ fail_stage: 'load', fail_message: 'candidate defines no class ModelNew', correct: false });
+  });
+
+  it('fails a compile error at build, keeping the compiler output', () => {
+    const r = result('compile_error');
+    expect(r).toMatchObject({ fail_stage: 'build', compiled: false, correct: false });
+    expect(r.fail_message).toContain('this_function_does_not_exist');
+    expect(r.compile_log).toContain('error');
+    expect(r.compile_log!.length).toBeLessThan(4500);
+  });
+
+  it('reports a candidate that kills its own process as a crash, and carries on', () => {
+    const r = result('crash_abort');
+    expect(r).toMatchObject({ fail_stage: 'crash', correct: false, compiled: true });
+    expect(r.fail_message).toContain('SIGABRT');
+  });
+
+  it('kills a hanging candidate and its whole process group at the time limit', () => {
+    const r = result('hang');
+    expect(r.fail_stage).toBe('timeout');
+    expect(r.wall_s).toBeGreaterThanOrEqual(HANG_TIMEOUT_S);
+    expect(r.wall_s).toBeLessThan(HANG_TIMEOUT_S + 10);
+    const dir = readdirSync(scratchRoot).find((d) => d.startsWith('hang-'));
+    const pidsFile = path.join(scratchRoot, dir!, 'pids.json');
+    expect(existsSync(pidsFile)).toBe(true);
+    const pids = JSON.parse(readFileSync(pidsFile, 'utf8')) as { worker: number; child: number; pgid: number };
+    expect(pids.pgid).toBe(pids.worker); // the worker leads its own group
+    expect(pidAlive(pids.worker)).toBe(false);
+    expect(pidAlive(pids.child)).toBe(false);
+  });
+
+  it('hides secrets from candidates and gives them a scratch HOME (and no network, as root)', () => {
+    const r = result('sandbox_probe');
+    expect(r.fail_message).toBeNull();
+    expect(r.correct).toBe(true);
+    if (process.getuid?.() === 0) expect(r.flags).not.toContain('sandbox:network_open');
+  });
+
+  it('flags a candidate that writes its input and withholds the pass', () => {
+    const r = result('inplace_input');
+    expect(r).toMatchObject({ correct: false, suspect: true, fail_stage: 'integrity', inputs_unchanged: false });
+    expect(r.flags).toContain('inputs_modified');
+  });
+});
