@@ -110,3 +110,65 @@ export async function writeRecordStreamParquet(
   });
   return rows;
 }
+
+/**
+ * Write Arrow batches (already in the record schema, e.g. taken from record files) to one Parquet
+ * file, streaming. An empty stream gives an empty file with the record schema.
+ */
+export async function writeArrowStreamParquet(batches: AsyncIterable<arrow.RecordBatch>, path: string, options: ParquetWriteOptions = {}): Promise<number> {
+  let rows = 0;
+  let wroteAny = false;
+  const iterator = batches[Symbol.asyncIterator]();
+  const stream = new ReadableStream<pw.RecordBatch>({
+    async pull(controller) {
+      const next = await iterator.next();
+      if (next.done) {
+        if (!wroteAny) controller.enqueue(toWasmTable(recordsToArrowBatch([])).recordBatch(0)!);
+        controller.close();
+        return;
+      }
+      wroteAny = true;
+      rows += next.value.numRows;
+      controller.enqueue(toWasmTable(next.value).recordBatch(0)!);
+    },
+  });
+  const bytes = await pw.transformParquetStream(stream, writerProperties(options));
+  await atomicWrite(path, async (fh) => {
+    const reader = bytes.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      await fh.write(value as Uint8Array);
+    }
+  });
+  return rows;
+}
+
+/** Write Arrow IPC streams (each one batch in the record schema) to one Parquet file, streaming. */
+export async function writeIpcStreamParquet(streams: AsyncIterable<Uint8Array>, path: string, options: ParquetWriteOptions = {}): Promise<void> {
+  async function* batches(): AsyncGenerator<pw.RecordBatch> {
+    let any = false;
+    for await (const ipc of streams) {
+      const table = pw.Table.fromIPCStream(ipc);
+      for (let i = 0; i < table.numBatches; i++) (any = true, yield table.recordBatch(i)!);
+    }
+    if (!any) yield toWasmTable(recordsToArrowBatch([])).recordBatch(0)!;
+  }
+  const it = batches();
+  const stream = new ReadableStream<pw.RecordBatch>({
+    async pull(controller) {
+      const next = await it.next();
+      if (next.done) controller.close();
+      else controller.enqueue(next.value);
+    },
+  });
+  const bytes = await pw.transformParquetStream(stream, writerProperties(options));
+  await atomicWrite(path, async (fh) => {
+    const reader = bytes.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      await fh.write(value as Uint8Array);
+    }
+  });
+}

@@ -31,6 +31,23 @@ export const FILTER_COLUMNS = [
 
 export type FilterView = Pick<KernelRecord, (typeof FILTER_COLUMNS)[number]>;
 
+/** The columns this filter reads: fewer columns, less to decode on every row of a big scan. */
+export function filterColumnsFor(f: RecordFilter): (keyof KernelRecord)[] {
+  const cols: (keyof KernelRecord)[] = [];
+  if (!f.includeSuspect) cols.push('suspect');
+  if (!f.includeWeak) cols.push('weak_problem');
+  if (f.correct !== undefined) cols.push('correct');
+  if (f.minSpeedup !== undefined) cols.push('speedup');
+  if (f.tolerancePolicy) cols.push('passes_policies');
+  if (f.levels?.length) cols.push('level');
+  if (f.rounds?.length) cols.push('round');
+  if (f.providers?.length) cols.push('provider');
+  if (f.models?.length) cols.push('model');
+  if (f.problems?.length) cols.push('problem_name', 'problem_key', 'level', 'problem_id');
+  // A row group must be read by something: speedup is small and always there.
+  return cols.length ? [...new Set(cols)] : ['speedup'];
+}
+
 /** What a filter did, for manifests and dataset cards. */
 export function describeFilter(f: RecordFilter): string[] {
   const out: string[] = [];

@@ -3,10 +3,12 @@
  * needs, and only where some row matches read the remaining columns (kernel sources, prompts).
  * One row group is in memory at a time.
  */
-import { arrowToRecords } from './arrow-records.ts';
+import type * as arrow from 'apache-arrow';
+import { arrowToRecords, recordsToArrowBatch } from './arrow-records.ts';
+import { takeRows } from './arrow-take.ts';
 import { RecordParquetFile } from './parquet-reader.ts';
-import { compileFilter, FILTER_COLUMNS, type FilterView, type RecordFilter } from './record-filter.ts';
-import type { KernelRecord } from './schema.ts';
+import { compileFilter, filterColumnsFor, type FilterView, type RecordFilter } from './record-filter.ts';
+import { COLUMN_NAMES, type KernelRecord } from './schema.ts';
 
 export interface SelectOptions<V> {
   /** Columns the picker reads. */
@@ -52,6 +54,43 @@ export async function* selectRecords<V = Partial<KernelRecord>>(
   }
 }
 
+/**
+ * Like selectRecords but the selected rows stay Arrow: every column is copied buffer to buffer
+ * (no string decoding), for passing rows from file to file.
+ */
+export async function* selectArrowBatches<V = Partial<KernelRecord>>(
+  paths: readonly string[],
+  options: Omit<SelectOptions<V>, 'columns'>,
+  counters: SelectCounters = newCounters(),
+): AsyncGenerator<arrow.RecordBatch> {
+  for (const path of paths) {
+    const file = await RecordParquetFile.open(path);
+    const sameColumns = file.columnNames.join(',') === COLUMN_NAMES.join(',');
+    try {
+      for (let g = 0; g < file.numRowGroups; g++) {
+        const small = await file.readRowGroup(g, options.predicateColumns as string[]);
+        const picked = options.pick(arrowToRecords(small) as V[]);
+        counters.rowGroupsScanned++;
+        counters.rowsScanned += small.numRows;
+        if (picked.length === 0) continue;
+        counters.rowGroupsFetched++;
+        counters.rowsSelected += picked.length;
+        if (sameColumns) yield* await file.mapRowGroup(g, (view) => takeRows(view, picked));
+        // An older file (fewer columns): go through records, which fills the new columns with null.
+        else yield recordsToArrowBatch(arrowToRecords(await file.readRowGroup(g, COLUMN_NAMES), picked) as KernelRecord[]);
+      }
+    } finally {
+      file.close();
+    }
+  }
+}
+
+/** Arrow batches of the records that pass a RecordFilter, streamed. */
+export function filterArrowBatches(paths: readonly string[], filter: RecordFilter, counters?: SelectCounters): AsyncGenerator<arrow.RecordBatch> {
+  const keep = compileFilter(filter);
+  return selectArrowBatches<FilterView>(paths, { predicateColumns: filterColumnsFor(filter), pick: (rows) => rows.flatMap((r, i) => (keep(r) ? [i] : [])) }, counters);
+}
+
 /** Records that pass a RecordFilter, streamed. */
 export function filterRecords(
   paths: readonly string[],
@@ -63,7 +102,7 @@ export function filterRecords(
   return selectRecords<FilterView>(
     paths,
     {
-      predicateColumns: FILTER_COLUMNS,
+      predicateColumns: filterColumnsFor(filter),
       pick: (rows) => rows.flatMap((r, i) => (keep(r) ? [i] : [])),
       ...(columns ? { columns } : {}),
     },

@@ -9,7 +9,7 @@
  * the cut, and acting on it again would collapse the limit on one burst of bad news.
  *
  * Latency is compared per output token (plus a fixed allowance for time to first token), because
- * a long answer is not a slow server.
+ * a long answer is not a slow server; a floor of 50 ms keeps millisecond jitter from counting.
  */
 export interface AdaptiveOptions {
   initial: number;
@@ -28,6 +28,11 @@ export interface AdaptiveOptions {
   warmupSamples: number;
   /** Tokens' worth of fixed overhead in the per-token latency. */
   overheadTokens: number;
+  /**
+   * Added to every latency before comparing: a jump from 5 ms to 15 ms (a busy event loop, a
+   * scheduler hiccup) is noise, not an overloaded server, and must not cut the limit.
+   */
+  latencyFloorMs: number;
 }
 
 export const DEFAULT_ADAPTIVE: Omit<AdaptiveOptions, 'initial' | 'min' | 'max'> = {
@@ -38,6 +43,7 @@ export const DEFAULT_ADAPTIVE: Omit<AdaptiveOptions, 'initial' | 'min' | 'max'> 
   recentAlpha: 0.3,
   warmupSamples: 8,
   overheadTokens: 32,
+  latencyFloorMs: 50,
 };
 
 export interface Permit {
@@ -97,7 +103,7 @@ export class AdaptiveConcurrency {
   }
 
   onSuccess(startedAt: number, latencyMs: number, tokensOut: number | null): void {
-    const perToken = latencyMs / (Math.max(0, tokensOut ?? 0) + this.opts.overheadTokens);
+    const perToken = (latencyMs + this.opts.latencyFloorMs) / (Math.max(0, tokensOut ?? 0) + this.opts.overheadTokens);
     this.samples++;
     this.recent = this.recent === null ? perToken : this.recent + this.opts.recentAlpha * (perToken - this.recent);
     // The baseline follows improvements quickly and degradations slowly: it estimates the unloaded

@@ -129,7 +129,7 @@ export class OpenAiLlmClient implements LlmClient {
       model: o.model,
       messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
       temperature: o.temperature,
-      max_tokens: o.maxTokens,
+      [o.tokenLimitParam ?? 'max_tokens']: o.maxTokens,
       ...(o.topP !== undefined ? { top_p: o.topP } : {}),
       ...(o.seed !== undefined ? { seed: o.seed } : {}),
     };

@@ -101,6 +101,11 @@ export interface LlmClientOptions {
   prices?: LlmPrices | null;
   budget?: BudgetTracker | null;
   fetch?: typeof fetch;
+  /**
+   * Name of the output-length field sent: 'max_tokens' (default; vLLM, SGLang, most servers) or
+   * 'max_completion_tokens' (OpenAI's reasoning models refuse max_tokens). Not part of the cache key.
+   */
+  tokenLimitParam?: 'max_tokens' | 'max_completion_tokens';
   /** Replies longer than this many characters are 'oversized'; default 400 000. */
   maxResponseChars?: number;
   retryTiming?: Partial<RetryTiming>;

@@ -72,7 +72,11 @@ export class LocalVerifier implements DescribedVerifier {
 
   verify(job: VerifyJob): Promise<VerifyResult> {
     if (this.closed) return Promise.reject(new VerifierClosedError('verify() after close()'));
-    if (this.died) return Promise.reject(this.died);
+    if (this.died) {
+      // The jobs it had were rejected; later jobs get a fresh driver (a broken interpreter fails again).
+      this.died = null;
+      this.driver = null;
+    }
     const driver = this.start();
     return new Promise<VerifyResult>((resolve, reject) => {
       const queue = this.pending.get(job.candidate_id) ?? [];
@@ -120,7 +124,7 @@ export class LocalVerifier implements DescribedVerifier {
       this.stderrTail = (this.stderrTail + line + '\n').slice(-STDERR_TAIL_CHARS);
       o.onLog?.(line);
     });
-    void driver.then((r) => this.onExit(r.exitCode, r.signal), (e: Error) => this.onExit(undefined, e.message));
+    void driver.then((r) => this.onExit(driver, r.exitCode, r.signal), (e: Error) => this.onExit(driver, undefined, e.message));
     this.driver = driver;
     return driver;
   }
@@ -146,7 +150,8 @@ export class LocalVerifier implements DescribedVerifier {
     else waiter.reject(new VerifierProtocolError(`result for ${String(id)} does not match the protocol: ${parsed.error.message}`));
   }
 
-  private onExit(code: number | undefined, signal: string | undefined): void {
+  private onExit(driver: ResultPromise, code: number | undefined, signal: string | undefined): void {
+    if (driver !== this.driver) return; // an earlier driver, already replaced
     const left = [...this.pending.values()].flat();
     this.pending.clear();
     if (this.closed && left.length === 0) return;

@@ -3,6 +3,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { duckQuery, sqlStr } from '../support/duckdb.ts';
+import { makeRecord } from '../support/records.ts';
+import { writeRecordsParquet } from '../../datasets/parquet-writer.ts';
+import { readRecordsParquet } from '../../datasets/parquet-reader.ts';
 import { fixtureRecords, writeRun } from './fixture.ts';
 import { kforge } from './cli.ts';
 
@@ -51,5 +54,31 @@ describe('kforge filter', () => {
     expect(row!.n).toBe(3n);
     expect(String(row!.k)).toContain('class ModelNew');
     expect(String(row!.p)).toContain('return x * 12');
+  });
+
+  it('copies picked rows column by column without changing any value (nulls, lists, unicode)', async () => {
+    const input = [
+      makeRecord({ record_id: 'r0', speedup: 3, problem_name: 'ünï ∑ 😀', weak_problem: null, seeds: [2 ** 40], parent_ids: ['p', 'q'], flops: null }),
+      makeRecord({ record_id: 'r1', speedup: 0.5 }),
+      makeRecord({ record_id: 'r2', speedup: 2, deterministic: null, inputs_unchanged: false, ref_trials_ms: [], passes_policies: [], kernel_source: 'é'.repeat(50_000), cost_usd: 0.5, tokens_in: null }),
+      makeRecord({ record_id: 'r3', speedup: null, correct: false, fail_stage: 'build', compiled: false }),
+      makeRecord({ record_id: 'r4', speedup: 1.7, weak_reasons: ['zeros_pass'], suspect: true, flags: ['x'] }),
+    ];
+    const src = join(dir, 'kinds.parquet');
+    await writeRecordsParquet(input, src);
+    const out = join(dir, 'kinds-out.parquet');
+    await kforge(['filter', src, '--min-speedup', '1.5', '--include-suspect', '--out', out]);
+    expect(await readRecordsParquet(out)).toEqual([input[0], input[2], input[4]]);
+  });
+
+  it('gives the same file with two worker threads', async () => {
+    const one = join(dir, 'w1.parquet');
+    const two = join(dir, 'w2.parquet');
+    await kforge(['filter', join(dir, 'runs'), '--correct', '--out', one]);
+    await kforge(['filter', join(dir, 'runs'), '--correct', '--workers', '2', '--out', two]);
+    const q = (f: string) => duckQuery(`SELECT record_id, speedup, length(kernel_source) AS k FROM read_parquet(${sqlStr(f)})`);
+    const rows = await q(two);
+    expect(rows.length).toBe(18);
+    expect(rows).toEqual(await q(one));
   });
 });

@@ -2,7 +2,7 @@
  * The harness driver run once, as a user runs it (`verify.py --jobs`), over one JSONL of the cpu
  * fixture candidates: real Python, real torch, real C++ builds (two, plus one that fails).
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { findPython } from '../../pipeline/python.ts';
 import { HARNESS_SCRIPT } from '../../stages/verify/local-verifier.ts';
 import { verifyResultSchema, type VerifyResult } from '../../stages/verify/protocol.ts';
-import { reluJob, TEST_BUILD_ROOT } from './jobs.ts';
+import { CPU_CANDIDATES, RELU_PROBLEM, reluJob, TEST_BUILD_ROOT } from './jobs.ts';
 
 const HANG_TIMEOUT_S = 20;
 const SECRET = 'sk-test-this-must-not-reach-a-candidate';
@@ -25,6 +25,7 @@ const jobs = [
   reluJob('hang', { timeout_s: HANG_TIMEOUT_S }),
   reluJob('sandbox_probe'),
   reluJob('inplace_input'),
+  reluJob('memory_hog'),
 ];
 
 let results: Map<string, VerifyResult>;
@@ -146,9 +147,51 @@ describe('verify.py --jobs (cpu backend)', () => {
     if (process.getuid?.() === 0) expect(r.flags).not.toContain('sandbox:network_open');
   });
 
+  it('limits the address space of cpu workers', () => {
+    const r = result('memory_hog');
+    expect(r.fail_stage).toBe('load');
+    expect(r.fail_message).toContain('MemoryError');
+  });
+
   it('flags a candidate that writes its input and withholds the pass', () => {
     const r = result('inplace_input');
     expect(r).toMatchObject({ correct: false, suspect: true, fail_stage: 'integrity', inputs_unchanged: false });
     expect(r.flags).toContain('inputs_modified');
+  });
+});
+
+describe('verify.py --problems --candidates (a folder of candidates, as on a GPU host)', () => {
+  let out: VerifyResult[];
+  let log: string;
+
+  beforeAll(async () => {
+    const python = await findPython();
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'kforge-folder-test-'));
+    const problems = path.join(dir, 'problems.jsonl');
+    const code = readFileSync(RELU_PROBLEM, 'utf8');
+    writeFileSync(problems, JSON.stringify({ level: 1, problem_id: 1001, name: '1001_ReLU', code }) + '\n');
+    const cands = path.join(dir, 'candidates');
+    mkdirSync(path.join(cands, '1_1001_attempts'), { recursive: true });
+    copyFileSync(path.join(CPU_CANDIDATES, 'relu_wrong_shape.py'), path.join(cands, '1_1001_shape.py'));
+    copyFileSync(path.join(CPU_CANDIDATES, 'no_model_new.py'), path.join(cands, '1_1001_attempts', 'a.py'));
+    copyFileSync(path.join(CPU_CANDIDATES, 'no_model_new.py'), path.join(cands, 'unnamed.py'));
+    copyFileSync(path.join(CPU_CANDIDATES, 'no_model_new.py'), path.join(cands, '2_77_no_such_problem.py'));
+    const results = path.join(dir, 'results.jsonl');
+    const r = await execa(python, [HARNESS_SCRIPT, '--problems', problems, '--candidates', cands, '--backend', 'cpu',
+      '--trials', '2', '--repeats', '3', '--timeout', '120', '--out', results, '--build-root', TEST_BUILD_ROOT,
+      '--scratch-root', path.join(dir, 'scratch')], { reject: false });
+    log = String(r.stderr);
+    expect(r.exitCode, log).toBe(0);
+    out = readFileSync(results, 'utf8').trim().split('\n').map((l) => verifyResultSchema.parse(JSON.parse(l)));
+  });
+
+  it('builds one job per matching file, named by its path, and says what it skipped', () => {
+    const byId = new Map(out.map((r) => [r.candidate_id, r]));
+    expect([...byId.keys()].sort()).toEqual(['1_1001_attempts/a.py', '1_1001_shape.py']);
+    expect(byId.get('1_1001_shape.py')!.fail_stage).toBe('correctness');
+    expect(byId.get('1_1001_shape.py')!.trials_run).toBe(1);
+    expect(byId.get('1_1001_attempts/a.py')!.fail_stage).toBe('load');
+    expect(log).toMatch(/skipping .*unnamed\.py/);
+    expect(log).toMatch(/skipping .*2_77_no_such_problem\.py: no problem level 2 id 77/);
   });
 });

@@ -71,6 +71,16 @@ describe('LLM cache', () => {
     expect(server.requests.map((r) => r.body.temperature)).toEqual([0.7, 0.1, 0.7]);
   });
 
+  it('sends the sampling parameters, with the output limit under the field asked for', async () => {
+    server = await startOpenAiServer();
+    await testClient(server.url, { topP: 0.9, seed: 3 }).complete(ask('a'));
+    await testClient(server.url, { tokenLimitParam: 'max_completion_tokens' }).complete(ask('b'));
+    expect(server.requests[0]?.body).toMatchObject({ model: 'test-model', temperature: 0.7, top_p: 0.9, seed: 3, max_tokens: 256 });
+    expect(server.requests[1]?.body.max_completion_tokens).toBe(256);
+    expect(server.requests[1]?.body).not.toHaveProperty('max_tokens');
+    expect(server.requests[1]?.body).not.toHaveProperty('top_p');
+  });
+
   it('failed replies are not cached', async () => {
     server = await startOpenAiServer({ respond: ({ index }) => (index === 0 ? { fault: 'truncated' } : { content: 'ok' }) });
     const cache = new ContentCache({ dir: tempDir('llmcache') });

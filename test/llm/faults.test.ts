@@ -37,7 +37,8 @@ describe('fault handling', () => {
   it('finishes a batch against a server failing 20% of requests, accounting for every failure', async () => {
     server = await startOpenAiServer({ respond: faultInjector({ rate: 0.2, seed: 7, order: 'cycle' }), oversizedChars: 5_000 });
     const cache = new ContentCache({ dir: tempDir('faults') });
-    const client = testClient(server.url, { requestTimeoutMs: 300, maxRetries: 4, maxResponseChars: 4_000, cache });
+    // The timeout must outlast any event-loop stall of this shared process, or a slow success races it.
+    const client = testClient(server.url, { requestTimeoutMs: 1500, maxRetries: 4, maxResponseChars: 4_000, cache });
     const prompts = Array.from({ length: 50 }, (_, i) => `problem ${i}`);
     const settled = await Promise.allSettled(prompts.map((p) => client.complete(ask(p))));
 
@@ -58,7 +59,7 @@ describe('fault handling', () => {
     for (const [reason, n] of [...Object.entries(status.retriedByReason), ...Object.entries(status.failedByReason)]) {
       counted[reason as GenerationFailureReason] = (counted[reason as GenerationFailureReason] ?? 0) + n;
     }
-    expect(counted).toEqual(faultsByReason);
+    expect(counted, JSON.stringify({ counted, faultsByReason, outcomes: server.requests.map((r) => r.outcome + (r.status ?? "")) })).toEqual(faultsByReason);
     // seed 7 fails more than 9 requests, so 'cycle' shows every fault kind at least once
     expect(Object.keys(faultsByReason).sort()).toEqual(['connection', 'empty', 'malformed', 'oversized', 'rate_limited', 'server_error', 'timeout', 'truncated']);
     expect(status.retried + failures.length).toBe(server.requests.filter((r) => r.outcome !== 'success').length);
@@ -66,7 +67,7 @@ describe('fault handling', () => {
     // No request was ever answered successfully twice, and a second pass pays for nothing that succeeded.
     expect([...server.successCounts().values()].every((n) => n === 1)).toBe(true);
     const before = server.requests.length;
-    const again = testClient(server.url, { requestTimeoutMs: 300, maxRetries: 4, maxResponseChars: 4_000, cache });
+    const again = testClient(server.url, { requestTimeoutMs: 1500, maxRetries: 4, maxResponseChars: 4_000, cache });
     await Promise.allSettled(prompts.map((p) => again.complete(ask(p))));
     expect(again.status().cached).toBe(50 - failures.length);
     expect(server.requests.length - before).toBeLessThanOrEqual(failures.length * 5);

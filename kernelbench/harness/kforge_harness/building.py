@@ -115,6 +115,54 @@ class FlagRecorder:
         return " ".join(self.flags) if self.flags else None
 
 
+INLINE_SOURCE_FILES = ("main.cpp", "cuda.cu")
+
+
+@contextmanager
+def keep_unchanged_mtimes() -> Iterator[None]:
+    """Make a rebuild of the same source a cache hit on torch versions whose load_inline rewrites
+    main.cpp / cuda.cu on every call (1.13 does): ninja rebuilds on mtime, so a rewrite with the
+    same bytes is given back its old mtime just before ninja runs."""
+    from torch.utils import cpp_extension
+
+    real_inline = cpp_extension.load_inline
+    real_build = getattr(cpp_extension, "_write_ninja_file_and_build_library", None)
+    if real_build is None:
+        yield
+        return
+    before: dict[str, tuple[bytes, int]] = {}
+
+    def inline(*args: Any, **kwargs: Any) -> Any:
+        name = kwargs.get("name", args[0] if args else None)
+        root = kwargs.get("build_directory") or os.path.join(os.environ.get("TORCH_EXTENSIONS_DIR", ""), str(name))
+        for f in INLINE_SOURCE_FILES:
+            path = os.path.join(root, f)
+            try:
+                with open(path, "rb") as fh:
+                    before[path] = (fh.read(), os.stat(path).st_mtime_ns)
+            except OSError:
+                pass
+        return real_inline(*args, **kwargs)
+
+    def build(*args: Any, **kwargs: Any) -> Any:
+        for path, (content, mtime_ns) in before.items():
+            try:
+                with open(path, "rb") as fh:
+                    if fh.read() == content:
+                        os.utime(path, ns=(os.stat(path).st_atime_ns, mtime_ns))
+            except OSError:
+                pass
+        return real_build(*args, **kwargs)
+
+    cpp_extension.load_inline = inline
+    cpp_extension._write_ninja_file_and_build_library = build
+    try:
+        yield
+    finally:
+        cpp_extension.load_inline = real_inline
+        cpp_extension._write_ninja_file_and_build_library = real_build
+
+
 def _raised_in_cpp_extension(exc: BaseException) -> bool:
     frames = traceback.extract_tb(exc.__traceback__)
     return any(f.filename.replace("\\", "/").endswith("torch/utils/cpp_extension.py") for f in frames)
@@ -134,7 +182,7 @@ def import_candidate(source: str, directory: Path, recorder: FlagRecorder) -> tu
     error: BaseException | None = None
     module = None
     try:
-        with capture_fds() as captured, recorder.active():
+        with capture_fds() as captured, keep_unchanged_mtimes(), recorder.active():
             module = import_source(source, "kforge_candidate", directory)
     except SystemExit as e:
         error = e

@@ -16,6 +16,7 @@ import signal
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -36,6 +37,8 @@ LOG_TAIL_CHARS = 2000
 class DriverOptions:
     build_root: Path
     scratch_root: Path
+    # Device locks: shared by every driver on the host by default, so two runs never time at once.
+    lock_dir: Path = Path(tempfile.gettempdir()) / "kforge-locks"
     workers: int = 2
     cpu_threads: int = 1
     # Address-space limit for cpu-backend workers (RLIMIT_AS); never applied on cuda.
@@ -86,7 +89,7 @@ class Driver:
         log_path = scratch / "worker.log"
         read_fd, write_fd = os.pipe()
         cmd = [o.python, "-m", "kforge_harness.worker", "--status-fd", str(write_fd),
-               "--lock-dir", str(o.build_root / "locks"), "--build-dir", str(ext_dir),
+               "--lock-dir", str(o.lock_dir), "--build-dir", str(ext_dir),
                "--cpu-threads", str(o.cpu_threads)]
         if not o.network_isolation:
             cmd.append("--no-network-isolation")

@@ -16,7 +16,8 @@ from .inputs import clone_inputs, same_values
 from .protocol import derive_seed, finite_or_none
 
 POISON_CHUNK_BYTES = 1 << 30
-POISON_MARGIN_BYTES = 256 << 20
+# Left free for the other workers on the device (contexts, import-time allocations of their candidates).
+POISON_MARGIN_BYTES = 2 << 30
 
 
 class Stop(Exception):
@@ -35,6 +36,10 @@ def check_device(device: torch.device, what: str) -> None:
     if device.type != "cuda":
         return
     try:
+        torch.cuda.synchronize(device)
+        # A launch that never started (too much shared memory, a bad grid) leaves no asynchronous
+        # error to synchronise on, only a pending launch error: our own tiny launch surfaces it here.
+        torch.ones(1, device=device).add_(1)
         torch.cuda.synchronize(device)
     except Exception as e:
         raise Stop("run", f"CUDA error after {what}: {type(e).__name__}: {_trim(str(e), 600)}",
@@ -55,12 +60,19 @@ def call(model: Any, inputs: list[Any], device: torch.device, what: str) -> Any:
 
 
 def poison_free_memory(device: torch.device) -> None:
-    """Release cached blocks, then fill what is free with NaN and hand it back to the cache."""
+    """Release cached blocks, then fill what is free with NaN and hand it back to the cache.
+
+    Two kinds of free memory can hand a candidate stale data: free blocks inside segments that stay
+    cached because other tensors live in them (empty_cache cannot release those; they hold e.g. the
+    reference's input clones), and memory the driver would give a new segment. Both are filled.
+    """
     if device.type != "cuda":
         return
     torch.cuda.empty_cache()
     chunks = []
     try:
+        for size in sorted(_free_cached_block_sizes(device)):
+            chunks.append(torch.full((size // 4,), float("nan"), dtype=torch.float32, device=device))
         free, _ = torch.cuda.mem_get_info(device)
         while free > POISON_MARGIN_BYTES + 1024:
             n = min(POISON_CHUNK_BYTES, free - POISON_MARGIN_BYTES)
@@ -70,6 +82,22 @@ def poison_free_memory(device: torch.device) -> None:
         pass  # out of memory: what we filled is enough
     torch.cuda.synchronize(device)
     del chunks  # back to the caching allocator, NaN-filled, for the candidate to be handed
+
+
+def _free_cached_block_sizes(device: torch.device) -> list[int]:
+    try:
+        snapshot = torch.cuda.memory_snapshot()
+    except Exception:
+        return []
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    return [int(b["size"]) for seg in snapshot if seg.get("device", index) == index
+            for b in seg.get("blocks", []) if b.get("state") == "inactive" and int(b["size"]) >= 4]
+
+
+def release_poison(device: torch.device) -> None:
+    """Hand the NaN-filled cache back to the device: other workers share it."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
 
 
 def run_correctness(
@@ -91,6 +119,7 @@ def run_correctness(
         cand_inputs = clone_inputs(inputs)
         poison_free_memory(device)
         out = call(cand_model, cand_inputs, device, "ModelNew.forward")
+        release_poison(device)
         result["trials_run"] = trial + 1
         try:
             correctness.check_structure(out, ref_out, device)
@@ -108,6 +137,7 @@ def run_correctness(
         again_inputs = clone_inputs(inputs)
         poison_free_memory(device)
         again = call(cand_model, again_inputs, device, "ModelNew.forward (repeat)")
+        release_poison(device)
         if not correctness.identical(out, again):
             deterministic = False
         del out, again, ref_out
@@ -117,10 +147,11 @@ def run_correctness(
     if not deterministic:
         flags.append("nondeterministic")
     if result["trials_passed"] < job.trials:
+        nonfinite = "; the output has NaN/inf where the reference is finite" if max_abs == float("inf") else ""
         raise Stop("correctness", (
             f"values differ: max abs error {max_abs:.3g}, max rel error {max_rel:.3g} "
             f"vs atol={result['atol']:g} rtol={result['rtol']:g} ({policy} policy); "
-            f"{result['trials_passed']}/{job.trials} trials passed"))
+            f"{result['trials_passed']}/{job.trials} trials passed{nonfinite}"))
 
 
 def run_timing(

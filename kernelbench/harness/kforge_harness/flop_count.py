@@ -7,13 +7,31 @@ max(FLOPs/peak, bytes/bandwidth), and for those ops bytes dominate anyway.
 from __future__ import annotations
 
 import math
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import torch
 
 
+@contextmanager
+def torch_identities_kept() -> Iterator[None]:
+    """Importing torch._dynamo (FlopCounterMode, the profiler do, on torch 2.x) rebinds
+    torch.manual_seed to a wrapper; the worker's tamper check would then blame the candidate."""
+    seed = torch.manual_seed
+    try:
+        yield
+    finally:
+        if torch.manual_seed is not seed:
+            torch.manual_seed = seed
+
+
 def count_flops(model: Any, inputs: list) -> float | None:
     """Total FLOPs (a multiply-add counts 2), or None when no counter can run here."""
+    with torch_identities_kept():
+        return _count(model, inputs)
+
+
+def _count(model: Any, inputs: list) -> float | None:
     try:
         from torch.utils.flop_counter import FlopCounterMode  # torch >= 2.1
     except ImportError:

@@ -8,11 +8,13 @@ library/aten kernels of the reference's op while its own share is under half). C
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .flop_count import torch_identities_kept
 from .kernel_names import base_name, is_library_kernel, own_kernel_names
 
 OWN_SHARE_MIN = 0.5
@@ -26,19 +28,18 @@ def _empty() -> dict[str, Any]:
 
 def _gpu_events(fn: Any, device: torch.device) -> list[tuple[str, float]]:
     """(kernel name, GPU microseconds) for every device activity while `fn` runs."""
-    from torch.profiler import ProfilerActivity, profile
+    with torch_identities_kept(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "Profiler clears events at the end of each cycle" (2.x)
+        from torch.profiler import ProfilerActivity, profile
 
-    torch.cuda.synchronize(device)
-    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
-        with torch.no_grad():
-            fn()
         torch.cuda.synchronize(device)
-    cuda_type = torch.autograd.DeviceType.CUDA
-    out = []
-    for evt in prof.events():
-        if getattr(evt, "device_type", None) == cuda_type:
-            out.append((str(evt.name), float(evt.time_range.elapsed_us())))
-    return out
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            with torch.no_grad():
+                fn()
+            torch.cuda.synchronize(device)
+        cuda_type = torch.autograd.DeviceType.CUDA
+        return [(str(evt.name), float(evt.time_range.elapsed_us())) for evt in prof.events()
+                if getattr(evt, "device_type", None) == cuda_type]
 
 
 def _profiler_works(device: torch.device) -> bool:

@@ -48,6 +48,8 @@ def worker_env(
     # torch.compile's caches are ours (not the candidate's) and worth sharing between candidates.
     env["TORCHINDUCTOR_CACHE_DIR"] = str(cache_root / "inductor")
     env["TRITON_CACHE_DIR"] = str(cache_root / "triton")
+    # Peak rates are measured once per device, not once per candidate (HOME is the scratch dir).
+    env["KFORGE_PEAKS_CACHE"] = str(cache_root / "peaks.json")
     return env
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING
 
-from .static_python import _ALLOWED_TORCH, _COMPUTE_METHODS, _MUTATORS, _dotted
+from .static_python import _ALLOWED_TORCH, _BUILD_CALLS, _COMPUTE_METHODS, _MUTATORS, _dotted
 
 if TYPE_CHECKING:
     from .static_python import PythonScan
@@ -30,7 +30,7 @@ class ForwardScan:
     def run(self) -> set[str]:
         for deco in getattr(self.fn, "decorator_list", []):
             target = deco.func if isinstance(deco, ast.Call) else deco
-            if (_dotted(target) or "").rsplit(".", 1)[-1] in _MEMO_DECORATORS:
+            if (_dotted(target) or "").rsplit(".", 1)[-1] in _MEMO_DECORATORS and not self._memoises_a_build():
                 self.found.add("static:cross_call_cache")
         for node in ast.walk(self.fn):
             if isinstance(node, ast.Call):
@@ -79,7 +79,18 @@ class ForwardScan:
     def _is_extension(self, receiver: str) -> bool:
         return receiver in self.scan.extensions or receiver.split(".")[0] in self.scan.extensions
 
+    def _is_build(self, value: ast.AST) -> bool:
+        """load_inline(...)/load(...): caching a compiled extension across calls is what it is for."""
+        return isinstance(value, ast.Call) and (self.scan.resolve(value.func) or "").rsplit(".", 1)[-1] in _BUILD_CALLS
+
+    def _memoises_a_build(self) -> bool:
+        args = getattr(self.fn, "args", None)
+        no_args = args is not None and not [a for a in args.args if a.arg not in ("self", "cls")] and not args.vararg
+        return no_args or any(self._is_build(n) for n in ast.walk(self.fn))
+
     def _assign(self, node: ast.Assign) -> None:
+        if self._is_build(node.value):
+            return
         for t in node.targets:
             if self._is_container_item(t):
                 self.found.add("static:cross_call_cache")

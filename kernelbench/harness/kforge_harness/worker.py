@@ -14,7 +14,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-# Bound before any candidate code exists in this process.
+# Bound before any candidate code exists in this process. torch._dynamo (torch 2.x) rebinds some
+# torch functions when first imported (the profiler and the FLOP counter import it), so it is imported
+# first: the snapshot then holds the functions as they will stay.
+try:  # noqa: SIM105
+    import torch._dynamo  # noqa: F401,E402
+except Exception:  # torch 1.13 has none
+    pass
 from . import tampering  # noqa: E402  (imports torch)
 _TRUSTED = tampering.snapshot()
 
@@ -108,7 +114,7 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
     inputs = evaluation.run_timing(job, ref_model, cand_model, make_inputs, device, result, flags)
 
     try:
-        prof = profiling.profile_forward(cand_model, inputs, device, build_dir)
+        prof = profiling.profile_forward(cand_model, inputs, device, build_dir, reference_model=ref_model)
         result["kernels_launched"] = list(prof.get("kernels_launched") or [])
         result["own_kernel_share"] = finite_or_none(prof.get("own_kernel_share"))
         flags.extend(prof.get("flags") or [])
@@ -125,6 +131,8 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
     result["sol_floor_ms"] = finite_or_none(floor)
     if result["sol_floor_ms"] is not None and result["kernel_time_ms"]:
         result["sol_fraction"] = finite_or_none(result["sol_floor_ms"] / result["kernel_time_ms"])
+    flags.extend(speed_of_light.check_speed(result["kernel_time_ms"], result["sol_floor_ms"]))
+    flags.extend(speed_of_light.check_speedup(result["speedup"]))
 
 
 def finalize(result: dict[str, Any], flags: list[str]) -> None:

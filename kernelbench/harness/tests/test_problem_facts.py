@@ -102,6 +102,14 @@ class ProblemFactsTest(unittest.TestCase):
         self.assertNotIn("zeros_pass", facts_for(import_problem(code), "default")["weak_reasons"])
         self.assertIn("zeros_pass", facts_for(import_problem(code), "loose")["weak_reasons"])
 
+    def test_measuring_leaves_the_harness_identities_alone(self):
+        # torch 2.x: FlopCounterMode imports torch._dynamo, which rebinds torch.manual_seed.
+        from kforge_harness import tampering
+        before = tampering.snapshot()
+        facts = weak("x @ x.t() + 0.5")  # a source no other test uses: not a cache hit
+        self.assertEqual(facts["flops"], 2.0 * 32 * 64 * 32)
+        self.assertEqual(tampering.changed(before), [])
+
     def test_facts_follow_the_protocol_keys(self):
         facts = facts_for(builtin_problem("level1/1002_Softmax.py"))
         self.assertEqual(set(facts), {"input_shapes", "input_dtypes", "flops", "min_bytes", "weak_problem", "weak_reasons"})

@@ -102,6 +102,18 @@ class StaticCheckTest(unittest.TestCase):
         self.assertNotIn("static:cross_call_cache", self.flags(aligned))
         helper = HONEST.replace("torch::Tensor run(", "static torch::Tensor helper(torch::Tensor x) { return x; }\ntorch::Tensor run(")
         self.assertNotIn("static:cross_call_cache", self.flags(helper))
+        # Building (or memoising the build of) an extension lazily is not a result cache.
+        lazy = (HEAD + CPP_OK + "_EXT = {}\n\ndef get_ext(kind):\n    if kind not in _EXT:\n"
+                "        _EXT[kind] = load_inline(name=kind, cpp_sources=SRC, functions=['run'])\n    return _EXT[kind]\n\n"
+                "class ModelNew(nn.Module):\n    def forward(self, x):\n        return get_ext('k').run(x)\n")
+        self.assertNotIn("static:cross_call_cache", self.flags(lazy))
+        memo = (HEAD + CPP_OK + "import functools\n\n@functools.lru_cache(None)\ndef ext():\n"
+                "    return load_inline(name='k', cpp_sources=SRC, functions=['run'])\n\n"
+                "class ModelNew(nn.Module):\n    def forward(self, x):\n        return ext().run(x)\n")
+        self.assertNotIn("static:cross_call_cache", self.flags(memo))
+        memo_result = memo.replace("def ext():\n    return load_inline(name='k', cpp_sources=SRC, functions=['run'])",
+                                   "def result(key):\n    return None").replace("return ext().run(x)", "return result(x.shape) or x")
+        self.assertIn("static:cross_call_cache", self.flags(memo_result))
 
     def test_precision_lowered(self):
         for src in (model_new("        return ext.run(x.half()).float()\n"),

@@ -49,16 +49,19 @@ export function filterFromArgs(a: FilterArgs): RecordFilter {
 
 interface FilterCommandArgs extends FilterArgs {
   out: string;
+  workers: number;
 }
 
 export const filterCommand: CommandModule<object, FilterCommandArgs> = {
   command: 'filter <inputs..>',
   describe: 'Select records from runs or datasets (by correctness, speedup, level, problem, ...) into Parquet',
   builder: (yargs: Argv) =>
-    withFilterOptions(yargs).option('out', { type: 'string', demandOption: true, describe: 'output .parquet file, or a folder (gets records/part-00000.parquet)' }) as unknown as Argv<FilterCommandArgs>,
+    withFilterOptions(yargs)
+      .option('out', { type: 'string', demandOption: true, describe: 'output .parquet file, or a folder (gets records/part-00000.parquet)' })
+      .option('workers', { type: 'number', default: 1, describe: 'worker threads reading part files in parallel (helps on idle cores)' }) as unknown as Argv<FilterCommandArgs>,
   handler: async (args: ArgumentsCamelCase<FilterCommandArgs>) => {
     const filter = filterFromArgs(args);
-    const result = await runFilter(await resolveInputs(args.inputs), filter, args.out);
+    const result = await runFilter(await resolveInputs(args.inputs), filter, args.out, { workers: args.workers });
     process.stdout.write(`${result.rowsSelected} of ${result.rowsScanned} records kept (${describeFilter(filter).join('; ')})\nwrote ${result.outputPath}\n`);
   },
 };

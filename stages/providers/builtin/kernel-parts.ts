@@ -55,12 +55,42 @@ export function normDim(dim: number, rank: number): number {
   return d;
 }
 
-/** -march=native is safe: load_inline builds on the machine that runs the kernel. */
-export const CPU_FLAGS = ['-O3', '-march=native', '-fopenmp'];
+/**
+ * -march=native is safe: load_inline builds on the machine that runs the kernel. -fno-trapping-math
+ * changes no result; without it GCC will not if-convert float compares, so loops with a clamp or a
+ * max (softmax, most activations) stay scalar.
+ */
+export const CPU_FLAGS = ['-O3', '-march=native', '-fno-trapping-math', '-fopenmp'];
 export const CPU_HEADER = `#include <torch/extension.h>
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <vector>
+
+// expf as plain arithmetic (Cephes polynomial, about 2 ulp) so that simd loops vectorise it without
+// -ffast-math. The magic constant rounds to nearest with SSE2 only, and its low mantissa bits hold n,
+// so there is no float-to-int conversion. Needs -fno-trapping-math to if-convert the clamp.
+static inline float kf_exp(float x) {
+  x = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
+  const float big = x * 1.44269504088896341f + 12582912.0f;
+  const float n = big - 12582912.0f;
+  const float r = x - n * 0.693359375f + n * 2.12194440e-4f;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const float e = p * r * r + r + 1.0f;
+  int32_t bits;
+  std::memcpy(&bits, &big, sizeof bits);
+  bits = (bits - 0x4B400000 + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof scale);
+  return e * scale;
+}
 `;
 export const CUDA_HEADER = `#include <torch/extension.h>
 #include <cuda_runtime.h>

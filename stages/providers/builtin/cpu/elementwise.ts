@@ -23,7 +23,7 @@ function flags(params: Params): string[] {
 export function cpuUnary(analysis: SupportedAnalysis, params: Params): KernelParts {
   const op = analysis.op;
   if (op.family !== 'unary') throw new TemplateError('cpuUnary needs a unary problem');
-  const expr = unaryExpr({ op: op.op, args: op.args }).replace(/__expf/g, 'expf');
+  const expr = unaryExpr({ op: op.op, args: op.args }).replace(/\b(__)?expf\(/g, 'kf_exp(');
   const chunk = num(params, 'chunk');
   const prefetch = flag(params, 'prefetch')
     ? `    if (c + ${chunk} < n) { for (int64_t p = c + ${chunk}; p < std::min(n, c + 2 * ${chunk}); p += 16) __builtin_prefetch(in + p, 0, 0); }\n`

@@ -17,12 +17,12 @@ export function reductionShapes(analysis: SupportedAnalysis): { dim: number; out
   return { dim, outShape };
 }
 
-export function reduceOps(op: string): { init: string; combine: (a: string, b: string) => string; ompOp: string } {
+export function reduceOps(op: string, cpu = false): { init: string; combine: (a: string, b: string) => string; ompOp: string } {
   switch (op) {
     case 'max':
-      return { init: '-INFINITY', combine: (a, b) => `fmaxf(${a}, ${b})`, ompOp: 'max' };
+      return { init: cpu ? '-FLT_MAX' : '-INFINITY', combine: (a, b) => `fmaxf(${a}, ${b})`, ompOp: 'max' };
     case 'min':
-      return { init: 'INFINITY', combine: (a, b) => `fminf(${a}, ${b})`, ompOp: 'min' };
+      return { init: cpu ? 'FLT_MAX' : 'INFINITY', combine: (a, b) => `fminf(${a}, ${b})`, ompOp: 'min' };
     default:
       return { init: '0.0f', combine: (a, b) => `(${a} + ${b})`, ompOp: '+' };
   }
@@ -32,7 +32,7 @@ export function cpuReduction(analysis: SupportedAnalysis, params: Params): Kerne
   const op = analysis.op;
   if (op.family !== 'reduction') throw new TemplateError('cpuReduction needs a reduction problem');
   const { dim, outShape } = reductionShapes(analysis);
-  const r = reduceOps(op.op);
+  const r = reduceOps(op.op, true);
   const accs = num(params, 'accs');
   const tile = num(params, 'tile');
   const scale = op.op === 'mean' ? ' / (float)R' : '';

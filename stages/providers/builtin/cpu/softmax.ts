@@ -11,23 +11,23 @@ import { CPU_FLAGS, CPU_HEADER, type KernelParts, type Params, TemplateError, fl
 function rowBody(strategy: string, log: boolean, simd: string): string {
   const finish = log
     ? `    const float lse = m + logf(s);\n${simd}\n    for (int64_t i = 0; i < D; ++i) o[i] = x[i] - lse;`
-    : `    const float inv = 1.0f / s;\n${simd}\n    for (int64_t i = 0; i < D; ++i) o[i] = expf(x[i] - m) * inv;`;
+    : `    const float inv = 1.0f / s;\n${simd}\n    for (int64_t i = 0; i < D; ++i) o[i] = kf_exp(x[i] - m) * inv;`;
   if (strategy === 'online') {
-    return `    float m = -INFINITY, s = 0.0f;
+    return `    float m = -FLT_MAX, s = 0.0f;
     for (int64_t i = 0; i < D; ++i) {
       const float v = x[i];
-      if (v > m) { s = s * expf(m - v) + 1.0f; m = v; } else { s += expf(v - m); }
+      if (v > m) { s = s * kf_exp(m - v) + 1.0f; m = v; } else { s += kf_exp(v - m); }
     }
 ${finish}`;
   }
-  const maxLoop = `    float m = -INFINITY;
+  const maxLoop = `    float m = -FLT_MAX;
 ${simd.replace('simd', 'simd reduction(max:m)')}
     for (int64_t i = 0; i < D; ++i) m = std::max(m, x[i]);`;
   if (strategy === 'store_exp' && !log) {
     return `${maxLoop}
     float s = 0.0f;
 ${simd.replace('simd', 'simd reduction(+:s)')}
-    for (int64_t i = 0; i < D; ++i) { const float e = expf(x[i] - m); o[i] = e; s += e; }
+    for (int64_t i = 0; i < D; ++i) { const float e = kf_exp(x[i] - m); o[i] = e; s += e; }
     const float inv = 1.0f / s;
 ${simd}
     for (int64_t i = 0; i < D; ++i) o[i] *= inv;`;
@@ -35,7 +35,7 @@ ${simd}
   return `${maxLoop}
     float s = 0.0f;
 ${simd.replace('simd', 'simd reduction(+:s)')}
-    for (int64_t i = 0; i < D; ++i) s += expf(x[i] - m);
+    for (int64_t i = 0; i < D; ++i) s += kf_exp(x[i] - m);
 ${finish}`;
 }
 
@@ -70,14 +70,14 @@ ${rowBody(str(params, 'strategy'), log, simd)}
   for (int64_t r = 0; r < outer; ++r) {
     const float* __restrict__ x = in + r * D * inner;
     float* __restrict__ o = out + r * D * inner;
-    std::vector<float> m(inner, -INFINITY), s(inner, 0.0f);
+    std::vector<float> m(inner, -FLT_MAX), s(inner, 0.0f);
     for (int64_t d = 0; d < D; ++d)
       for (int64_t j = 0; j < inner; ++j) m[j] = std::max(m[j], x[d * inner + j]);
     for (int64_t d = 0; d < D; ++d)
-      for (int64_t j = 0; j < inner; ++j) s[j] += expf(x[d * inner + j] - m[j]);
+      for (int64_t j = 0; j < inner; ++j) s[j] += kf_exp(x[d * inner + j] - m[j]);
     for (int64_t d = 0; d < D; ++d)
       for (int64_t j = 0; j < inner; ++j)
-        o[d * inner + j] = ${log ? 'x[d * inner + j] - m[j] - logf(s[j])' : 'expf(x[d * inner + j] - m[j]) / s[j]'};
+        o[d * inner + j] = ${log ? 'x[d * inner + j] - m[j] - logf(s[j])' : 'kf_exp(x[d * inner + j] - m[j]) / s[j]'};
   }
   return y;
 }

@@ -1,0 +1,35 @@
+/**
+ * The harness's anti-cheat and measurement modules (static_check, problem_facts, speed_of_light,
+ * profiling, flags), unit-tested in Python (kernelbench/harness/tests/) with the real torch.
+ * The CUDA profiling tests skip themselves without a GPU; everything else runs here.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { findPython } from '../../pipeline/python.ts';
+import { REPO_ROOT } from '../support/paths.ts';
+
+const TESTS_DIR = path.join(REPO_ROOT, 'kernelbench/harness/tests');
+const MODULES = ['test_static_check', 'test_problem_facts', 'test_speed_of_light', 'test_profiling', 'test_profiling_cuda'];
+
+describe('anti-cheat modules (python unittest)', () => {
+  it('pass their unit tests: static flags, weak problems, speed-of-light floor, kernel ownership', async () => {
+    const python = await findPython();
+    const r = await execa(python, ['-m', 'unittest', '-v', ...MODULES], {
+      cwd: TESTS_DIR,
+      reject: false,
+      // Peaks measured by the test go to a throwaway cache, not the user's ~/.cache.
+      env: { ...process.env, KFORGE_PEAKS_CACHE: path.join(mkdtempSync(path.join(os.tmpdir(), 'kforge-peaks-')), 'peaks.json') },
+    });
+    const output = `${r.stdout}\n${r.stderr}`;
+    expect(r.exitCode, output).toBe(0);
+    const ran = Number(/Ran (\d+) tests?/.exec(output)?.[1] ?? 0);
+    expect(ran, output).toBeGreaterThanOrEqual(30); // a broken import cannot pass as "0 tests, OK"
+    for (const name of ['test_tiny_output_passes_as_zeros', 'test_output_ignoring_input',
+      'test_dropout_in_training_mode_is_nondeterministic', 'test_ordinary_problems_are_not_weak']) {
+      expect(output).toMatch(new RegExp(`${name} .*\\.\\.\\. ok`));
+    }
+  });
+});

@@ -1,0 +1,76 @@
+/**
+ * test/fixtures/candidates/suite.json: the exploit and honest fixtures, each with what the harness
+ * must say about it. Validated here (zod), turned into VerifyJobs, and judged against results.
+ * kernelbench/harness/gpu_suite.py reads the same file on GPU hosts.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { FAIL_STAGES } from '../../datasets/schema.ts';
+import { problemKey } from '../../kernelbench/problem.ts';
+import { BACKENDS, TOLERANCE_POLICIES, type VerifyJob, type VerifyResult } from '../../stages/verify/protocol.ts';
+import { REPO_ROOT } from '../support/paths.ts';
+
+export const SUITE_DIR = path.join(REPO_ROOT, 'test/fixtures/candidates');
+
+const stage = z.enum(FAIL_STAGES);
+const fixtureSchema = z.object({
+  file: z.string(),
+  kind: z.enum(['exploit', 'honest']),
+  class: z.number().int().min(1).max(16).optional(),
+  short: z.string().optional(),
+  problem: z.string(),
+  backend: z.enum(BACKENDS),
+  tolerance_policy: z.enum(TOLERANCE_POLICIES),
+  timeout_s: z.number().positive().optional(),
+  expected: z.object({
+    correct: z.boolean(),
+    fail_stage: z.union([stage, z.array(stage).min(1)]).nullable(),
+    flags: z.array(z.string()),
+    suspect: z.boolean().optional(),
+    not_passes: z.array(z.enum(TOLERANCE_POLICIES)).optional(),
+    weak_reasons: z.array(z.string()).optional(),
+  }).strict(),
+}).strict();
+export type SuiteFixture = z.infer<typeof fixtureSchema>;
+
+const manifestSchema = z.object({ about: z.string(), fixtures: z.array(fixtureSchema).min(1) }).strict();
+
+export function loadSuite(): SuiteFixture[] {
+  return manifestSchema.parse(JSON.parse(readFileSync(path.join(SUITE_DIR, 'suite.json'), 'utf8'))).fixtures;
+}
+
+export function suiteJob(f: SuiteFixture): VerifyJob {
+  const code = readFileSync(path.join(REPO_ROOT, f.problem), 'utf8');
+  const cuda = f.backend === 'cuda';
+  return {
+    candidate_id: f.file,
+    problem: { name: path.basename(f.problem, '.py'), code, key: problemKey(code) },
+    kernel_source: readFileSync(path.join(SUITE_DIR, f.file), 'utf8'),
+    backend: f.backend,
+    tolerance_policy: f.tolerance_policy,
+    trials: 3,
+    timing: cuda ? { warmup: 3, repeats: 20 } : { warmup: 1, repeats: 5 },
+    timeout_s: f.timeout_s ?? 300,
+    seed: 7,
+    compile_reference: false,
+  };
+}
+
+/** Every way `r` differs from the fixture's expectation; empty when it is as expected. */
+export function mismatches(f: SuiteFixture, r: VerifyResult): string[] {
+  const e = f.expected;
+  const out: string[] = [];
+  if (r.correct !== e.correct) out.push(`correct=${r.correct}, expected ${e.correct}`);
+  const allowed = Array.isArray(e.fail_stage) ? e.fail_stage : [e.fail_stage];
+  if (!allowed.includes(r.fail_stage)) out.push(`fail_stage=${r.fail_stage}, expected ${JSON.stringify(e.fail_stage)}`);
+  const missing = e.flags.filter((flag) => !r.flags.includes(flag));
+  if (missing.length) out.push(`missing flags ${missing.join(', ')} (has ${r.flags.join(', ') || 'none'})`);
+  if (e.suspect !== undefined && r.suspect !== e.suspect) out.push(`suspect=${r.suspect}, expected ${e.suspect}`);
+  for (const p of e.not_passes ?? []) if (r.passes_policies.includes(p)) out.push(`passes policy '${p}'`);
+  for (const w of e.weak_reasons ?? []) {
+    if (!r.problem_facts.weak_reasons.includes(w)) out.push(`weak_reasons lacks '${w}' (${r.problem_facts.weak_reasons.join(', ')})`);
+  }
+  if (out.length) out.push(`fail_message: ${r.fail_message ?? 'null'}`);
+  return out;
+}
