@@ -4,18 +4,39 @@ import { hideBin } from 'yargs/helpers';
 import { buildCommand } from './commands/build.ts';
 import { inspectCommand } from './commands/inspect.ts';
 import { problemsCommand } from './commands/problems.ts';
-import { extraCommands } from './extra-commands.ts';
+import { datasetCommand } from './commands/dataset.ts';
+import { exportCommand } from './commands/export.ts';
+import { filterCommand } from './commands/filter.ts';
+import { reportCommand } from './commands/report.ts';
+import { statsCommand } from './commands/stats.ts';
 import { KFORGE_VERSION } from './version.ts';
 
-const KNOWN_ERRORS = new Set(['ConfigError', 'ProblemSourceError', 'NoEndpointError', 'PythonNotFoundError', 'NoPartFilesError', 'ParquetReadError']);
+// Errors raised on purpose, whose message already says what to do.
+const KNOWN_ERRORS = new Set([
+  'ConfigError',
+  'ProblemSourceError',
+  'NoEndpointError',
+  'PythonNotFoundError',
+  'NoPartFilesError',
+  'ParquetReadError',
+  'ParquetWriteError',
+  'DatasetError',
+  'UnsupportedTakeError',
+  'BudgetFileError',
+  'VerifierDiedError',
+]);
 
-let cli = yargs(hideBin(process.argv))
+const cli = yargs(hideBin(process.argv))
   .scriptName('kforge')
   .version(KFORGE_VERSION)
   .command(buildCommand)
   .command(problemsCommand)
-  .command(inspectCommand);
-for (const command of extraCommands) cli = cli.command(command);
+  .command(inspectCommand)
+  .command(filterCommand)
+  .command(exportCommand)
+  .command(statsCommand)
+  .command(reportCommand)
+  .command(datasetCommand);
 
 try {
   await cli

@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { problemKey, type Problem } from '../../kernelbench/problem.ts';
 import { IDEA_CATEGORIES, type IdeaOutcome } from '../../stages/provider.ts';
 import { createBuiltinProvider } from '../../stages/providers/builtin/index.ts';
-import { findTorchPython } from '../../stages/providers/builtin/python.ts';
+import { findPython } from '../../pipeline/python.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHECK = fileURLToPath(new URL('./check_kernel.py', import.meta.url));
@@ -123,7 +123,7 @@ interface CheckResult {
 }
 
 async function check(problem: Problem, source: string, tag: string): Promise<CheckResult> {
-  const python = await findTorchPython();
+  const python = await findPython();
   const file = join(scratch, `${problem.name}_${tag}.py`);
   writeFileSync(file, source);
   const { stdout } = await execa(python, [CHECK, join(ROOT, problem.file!), file, '3'], { timeout: 600_000 });

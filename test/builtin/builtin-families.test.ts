@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { problemKey, type Problem } from '../../kernelbench/problem.ts';
 import { createBuiltinProvider } from '../../stages/providers/builtin/index.ts';
-import { findTorchPython } from '../../stages/providers/builtin/python.ts';
+import { findPython } from '../../pipeline/python.ts';
 
 const CHECK = fileURLToPath(new URL('./check_kernel.py', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'kf-builtin-families-'));
@@ -62,7 +62,7 @@ describe.runIf(process.env.KFORGE_BUILTIN_SWEEP === '1')('builtin cpu templates 
     const candFile = join(scratch, `${p.name}_cand.py`);
     writeFileSync(problemFile, p.code);
     writeFileSync(candFile, impl.source!);
-    const { stdout } = await execa(await findTorchPython(), [CHECK, problemFile, candFile, '2'], { timeout: 600_000 });
+    const { stdout } = await execa(await findPython(), [CHECK, problemFile, candFile, '2'], { timeout: 600_000 });
     const result = JSON.parse(stdout.trim().split('\n').pop()!) as { compiled: boolean; correct: boolean; fail?: string };
     expect(result, result.fail).toMatchObject({ compiled: true, correct: true });
   }, 900_000);

@@ -25,9 +25,9 @@ _NATIVE: dict[str, re.Pattern[str]] = {
     "static:cross_call_cache": re.compile(
         r"\bstatic\s+(?:thread_local\s+)?(?:std::)?(?:unordered_map|map|vector|set|unordered_set)\s*<[^;(){}]*>\s*\w+\s*[;={]|"
         r"\bstatic\s+(?:thread_local\s+)?(?:torch|at)::Tensor\s+\w+\s*[;={]|"
-        r"\bstatic\s+(?:thread_local\s+)?(?:const\s+)?(?:void|float|double|int|char|__half|uint8_t)\s*\*\s*\w+\s*[=;]|"
-        r"\bstatic\s+(?:thread_local\s+)?(?:std::)?(?:int|long|unsigned|size_t|int64_t|uint64_t|std::atomic<\w+>)"
-        r"\s+\w+\s*(?:=\s*0\s*)?;"),
+        # A static scalar (memoised SM count, device id) is the commonest honest pattern and cannot hold an
+        # output; call counting is caught at run time (timing_phase_mismatch), so scalars are not matched.
+        r"\bstatic\s+(?:thread_local\s+)?(?:const\s+)?(?:void|float|double|int|char|__half|uint8_t)\s*\*\s*\w+\s*[=;]"),
     "static:torch_op_in_forward": re.compile(
         r"\b(?:torch|at)::(?:matmul|mm|bmm|addmm|baddbmm|linear|relu|softmax|log_softmax|layer_norm|"
         r"sum|mean|conv[123]d|convolution|sigmoid|tanh|gelu|native_layer_norm|_softmax|einsum|"
@@ -35,6 +35,19 @@ _NATIVE: dict[str, re.Pattern[str]] = {
         r"\bcublas\w*(?:gemm|Gemm)\w*\s*\(|\bcublasLt\w*\s*\(|\bcudnn\w+\s*\("),
     "static:tensor_subclass": re.compile(r"__torch_function__|__torch_dispatch__|_make_subclass|_make_wrapper_subclass"),
 }
+
+_STATIC_SCALAR = re.compile(
+    r"\bstatic\s+(?:thread_local\s+)?(?:std::)?(?:int|long|unsigned|size_t|int64_t|uint64_t|std::atomic<\w+>)\s+(\w+)\s*[;=]")
+
+
+def _counts_calls(native: str) -> bool:
+    """A static integer that is incremented is a call counter; one only assigned (a memoised SM count) is not."""
+    for name in _STATIC_SCALAR.findall(native):
+        n = re.escape(name)
+        if re.search(rf"(?:\+\+\s*{n}\b|\b{n}\s*\+\+|\b{n}\s*[+-]=)", native):
+            return True
+    return False
+
 
 # Used when the Python does not parse (the build will fail anyway; still say what is visible).
 _PY_FALLBACK: dict[str, re.Pattern[str]] = {
@@ -68,6 +81,8 @@ def check_source(source: str, backend: str) -> list[str]:
     for flag, pattern in _NATIVE.items():
         if pattern.search(native):
             found.add(flag)
+    if _counts_calls(native):
+        found.add("static:cross_call_cache")
     if tree is None:
         for flag, pattern in _PY_FALLBACK.items():
             if pattern.search(source):

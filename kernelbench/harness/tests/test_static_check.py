@@ -98,6 +98,9 @@ class StaticCheckTest(unittest.TestCase):
         self.assertIn("static:cross_call_cache", self.flags(cpp))
         cpp = HONEST.replace("return x; }", "static int64_t calls = 0; calls++; return x; }")
         self.assertIn("static:cross_call_cache", self.flags(cpp))
+        # A memoised device property (assigned once, never counted up) is honest.
+        sm_count = HONEST.replace("return x; }", "static int sms = 0; if (sms == 0) { sms = 132; } return x; }")
+        self.assertNotIn("static:cross_call_cache", self.flags(sm_count))
         aligned = model_new("        assert x.data_ptr() % 16 == 0\n        return ext.run(x)\n")
         self.assertNotIn("static:cross_call_cache", self.flags(aligned))
         helper = HONEST.replace("torch::Tensor run(", "static torch::Tensor helper(torch::Tensor x) { return x; }\ntorch::Tensor run(")

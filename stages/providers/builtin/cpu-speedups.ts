@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { problemKey, type Problem } from '../../../kernelbench/problem.ts';
 import { createBuiltinProvider } from './index.ts';
-import { findTorchPython } from './python.ts';
+import { findPython } from '../../../pipeline/python.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHECK = join(ROOT, 'test/builtin/check_kernel.py');
@@ -20,7 +20,7 @@ const CHECK = join(ROOT, 'test/builtin/check_kernel.py');
 async function main(): Promise<void> {
   const i = process.argv.indexOf('--ideas');
   const perProblem = i >= 0 ? Number(process.argv[i + 1]) : 1;
-  const python = await findTorchPython();
+  const python = await findPython();
   const provider = createBuiltinProvider({ python });
   const scratch = mkdtempSync(join(tmpdir(), 'kf-cpu-speedups-'));
   console.log('| problem | idea category | idea | correct | max abs error | PyTorch ms | kernel ms | speedup |');

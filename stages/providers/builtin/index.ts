@@ -20,7 +20,7 @@ import { CATALOGUE_VERSION, type CatalogueIdea, catalogueFor } from './catalogue
 import { TemplateError } from './kernel-parts.ts';
 import { UnsupportedOpError } from './ops.ts';
 import { renderIdea } from './render.ts';
-import { findTorchPython } from './python.ts';
+import { findPython } from '../../../pipeline/python.ts';
 
 export { CATALOGUE_VERSION } from './catalogue.ts';
 
@@ -57,7 +57,7 @@ export class BuiltinProvider implements Provider {
 
   constructor(options: BuiltinProviderOptions = {}) {
     const python = options.python;
-    this.analyser = new ProblemAnalyser({ python: python ? async () => python : findTorchPython });
+    this.analyser = new ProblemAnalyser({ python: python ? async () => python : () => findPython() });
   }
 
   analyse(problem: Problem): Promise<Analysis> {

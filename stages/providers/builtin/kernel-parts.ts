@@ -73,6 +73,10 @@ export const CPU_HEADER = `#include <torch/extension.h>
 // -ffast-math. The magic constant rounds to nearest with SSE2 only, and its low mantissa bits hold n,
 // so there is no float-to-int conversion. Needs -fno-trapping-math to if-convert the clamp.
 static inline float kf_exp(float x) {
+#ifdef __FAST_MATH__
+  // -ffast-math would fold the rounding trick away; it also lets glibc's libmvec vectorise expf.
+  return expf(x);
+#endif
   x = x < -87.3f ? -87.3f : (x > 88.7f ? 88.7f : x);
   const float big = x * 1.44269504088896341f + 12582912.0f;
   const float n = big - 12582912.0f;

@@ -13,7 +13,7 @@ import { execa } from 'execa';
 import { z } from 'zod';
 import { problemKey, type Problem } from '../../../kernelbench/problem.ts';
 import { createBuiltinProvider } from './index.ts';
-import { findTorchPython } from './python.ts';
+import { findPython } from '../../../pipeline/python.ts';
 
 const rowSchema = z.object({ level: z.number(), problem_id: z.number(), name: z.string(), code: z.string() });
 
@@ -32,7 +32,7 @@ export function extractCuda(module: string): string {
 }
 
 async function torchIncludes(): Promise<string[]> {
-  const python = await findTorchPython();
+  const python = await findPython();
   const { stdout } = await execa(python, [
     '-c',
     'import sysconfig; from torch.utils.cpp_extension import include_paths; print("\\n".join(include_paths() + [sysconfig.get_paths()["include"]]))',

@@ -9,11 +9,10 @@ import { binaryExpr, unaryExpr } from '../ops.ts';
 import { CPU_FLAGS, CPU_HEADER, type KernelParts, type Params, TemplateError, flag, num } from '../kernel-parts.ts';
 
 function innerPragmas(params: Params): string {
-  const lines: string[] = [];
-  if (flag(params, 'simd')) lines.push('#pragma omp simd');
   const unroll = num(params, 'unroll');
-  if (unroll > 1) lines.push(`#pragma GCC unroll ${unroll}`);
-  return lines.join('\n');
+  // omp simd must sit right on its loop, so with unrolling the vectorisation hint is GCC's ivdep.
+  if (unroll > 1) return `${flag(params, 'simd') ? '#pragma GCC ivdep\n' : ''}#pragma GCC unroll ${unroll}`;
+  return flag(params, 'simd') ? '#pragma omp simd' : '';
 }
 
 function flags(params: Params): string[] {
