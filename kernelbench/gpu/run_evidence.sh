@@ -19,13 +19,13 @@ python3 kernelbench/gpu/wrap_references.py --problems kernelbench/gpu/data/probl
   --twice 1:19 1:23 1:40 1:47 1:1 2:1 2:10 2:20 2:30 2:40 >> "$OUT/log.txt" 2>&1
 
 # Issues 2 and 4: builtin CUDA candidates for L1 19/23/40/47/1 and a wrong one.
-timeout -s INT 520 python3 $H/verify.py --jobs docs/gpu/jobs-builtin-and-wrong.jsonl --out "$OUT/builtin.jsonl" --workers 8 > "$OUT/builtin.log" 2>&1 &
+timeout 520 python3 $H/verify.py --jobs docs/gpu/jobs-builtin-and-wrong.jsonl --out "$OUT/builtin.jsonl" --workers 8 > "$OUT/builtin.log" 2>&1 &
 A=$!
 # Issue 3 (a): the adversarial and honest suites (cuda fixtures).
-timeout -s INT 520 python3 $H/gpu_suite.py --backends cuda --workers 4 --json "$OUT/suite.json" > "$OUT/suite.log" 2>&1 &
+timeout 520 python3 $H/gpu_suite.py --backends cuda --workers 4 --json "$OUT/suite.json" > "$OUT/suite.log" 2>&1 &
 B=$!
 # Issue 3 (b), bounded in time: whatever finishes is reported, the rest is listed as not run.
-timeout -s INT "$WRAP_S" python3 $H/verify.py --problems kernelbench/gpu/data/problems.jsonl --candidates /tmp/wrap \
+timeout "$WRAP_S" python3 $H/verify.py --problems kernelbench/gpu/data/problems.jsonl --candidates /tmp/wrap \
   --out "$OUT/wrap.jsonl" --workers 4 --trials 2 --warmup 2 --repeats 10 --timeout 150 > "$OUT/wrap.log" 2>&1 &
 C=$!
 wait $A; echo "builtin done $(date +%T)" >> "$OUT/log.txt"

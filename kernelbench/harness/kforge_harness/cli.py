@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -121,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         out.write(json.dumps(result) + "\n")
         out.flush()
 
+    def terminate(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, terminate)
     try:
         if args.stdin:
             driver.run_many(_read_jobs(sys.stdin, emit), emit)
@@ -135,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
             jobs = build_jobs(args.problems, args.candidates, settings, warn=log)
             log(f"{len(jobs)} candidates")
             driver.run_many(jobs, emit)
+    except KeyboardInterrupt:
+        log(f"interrupted: workers killed; {len(results)} result(s) written, the rest not run")
+        sys.exit(130)
     finally:
         if out is not sys.stdout:
             out.close()

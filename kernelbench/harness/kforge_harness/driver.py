@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -75,6 +75,9 @@ def _kill_group(pid: int) -> None:
 class Driver:
     def __init__(self, options: DriverOptions):
         self.options = options
+        # Worker process groups alive now, so an interrupt can take them all down.
+        self._live: set[int] = set()
+        self._stopping = False
         for d in (options.build_root, options.scratch_root):
             d.mkdir(parents=True, exist_ok=True)
 
@@ -99,6 +102,9 @@ class Driver:
                                         cwd=scratch, env=env, start_new_session=True, pass_fds=(write_fd,))
         finally:
             os.close(write_fd)
+        self._live.add(proc.pid)
+        if self._stopping:  # stopped while this one was starting
+            _kill_group(proc.pid)
         self._limit(proc.pid, job.backend)
         outcome = _Watch(proc, read_fd, job.timeout_s, o.lock_wait_cap_s)
         try:
@@ -109,6 +115,7 @@ class Driver:
             pass
         outcome.wait()
         _kill_group(proc.pid)  # stragglers the candidate left behind
+        self._live.discard(proc.pid)
         result = self._verdict(job, proc, outcome, log_path)
         result["wall_s"] = round(time.monotonic() - started, 3)
         if not o.keep_scratch:
@@ -150,19 +157,38 @@ class Driver:
         lock = threading.Lock()
 
         def run(job: VerifyJob) -> None:
+            if self._stopping:
+                return
             try:
                 result = self.run_one(job)
             except Exception as e:  # the driver never fails a run
                 result = failure_result(job, "crash", f"driver error: {type(e).__name__}: {e}")
+            if self._stopping:  # killed by stop(): not a verdict on the candidate, so none is given
+                return
             with lock:
                 on_result(result)
 
         futures: list[Future[None]] = []
-        with ThreadPoolExecutor(max_workers=max(1, self.options.workers)) as pool:
+        pool = ThreadPoolExecutor(max_workers=max(1, self.options.workers))
+        try:
             for job in jobs:
                 futures.append(pool.submit(run, job))
-        for f in futures:
-            f.result()
+            # Timed waits keep the main thread responsive to SIGINT/SIGTERM.
+            while wait(futures, timeout=0.5).not_done:
+                pass
+            for f in futures:
+                f.result()
+        except KeyboardInterrupt:
+            self.stop()
+            raise
+        finally:
+            pool.shutdown(wait=not self._stopping, cancel_futures=self._stopping)
+
+    def stop(self) -> None:
+        """Start no new job and kill every running worker's process group (interrupt, time box)."""
+        self._stopping = True
+        for pid in list(self._live):
+            _kill_group(pid)
 
 
 class _Watch:

@@ -12,6 +12,7 @@ import ctypes.util
 import fcntl
 import os
 import resource
+import signal
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -62,6 +63,18 @@ def preexec(memory_bytes: int | None) -> Callable[[], None]:
             resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
 
     return apply
+
+
+def die_with_parent() -> None:
+    """Ask the kernel to SIGKILL this process when the driver goes. A worker outliving its driver
+    (driver killed, Node killed) would keep the device lock with no deadline enforced on it."""
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return  # not Linux: best effort
+    if os.getppid() != parent or parent == 1:  # the driver died before we asked
+        os._exit(1)
 
 
 def isolate_network() -> bool:

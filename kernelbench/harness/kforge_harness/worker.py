@@ -156,6 +156,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--cpu-threads", type=int, default=1)
     p.add_argument("--no-network-isolation", action="store_true")
     args = p.parse_args(argv)
+    sandbox.die_with_parent()
     channel = StatusChannel(args.status_fd)
     started = time.monotonic()
     job = VerifyJob.from_dict(json.loads(sys.stdin.read()))
