@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/support/setup-lock-dir.ts'],
     // The harness tests build C++ extensions (about 20 s each on 2 cores): generous limits.
     testTimeout: 300_000,
     hookTimeout: 300_000,

@@ -6,6 +6,7 @@ import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { crashPoint } from '../pipeline/run/crash-point.ts';
 import { recordsToArrowBatch } from './arrow-records.ts';
 import { RECORD_SCHEMA_VERSION, recordArrowSchema, type KernelRecord } from './schema.ts';
 
@@ -61,7 +62,11 @@ function toWasmTable(batch: arrow.RecordBatch): pw.Table {
 export async function writeRecordsParquet(records: KernelRecord[], path: string, options: ParquetWriteOptions = {}): Promise<void> {
   const bytes = pw.writeParquet(toWasmTable(recordsToArrowBatch(records)), writerProperties(options));
   await atomicWrite(path, async (fh) => {
-    await fh.write(bytes);
+    // Written in two halves so the resume tests can kill the process with half a file on disk.
+    const half = Math.floor(bytes.length / 2);
+    await fh.write(bytes.subarray(0, half));
+    crashPoint('parquet:mid-write');
+    await fh.write(bytes.subarray(half));
   });
 }
 

@@ -21,6 +21,8 @@ export function llmCacheKey(cache: ContentCache, options: LlmClientOptions, req:
     seed: options.seed ?? null,
     messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
     promptVersion: req.promptVersion,
+    // M samples of one prompt are M answers, not one answer served M times.
+    sample: req.sampleIndex ?? 0,
   });
 }
 

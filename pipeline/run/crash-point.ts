@@ -5,8 +5,10 @@
  * entry, while a verification is in flight, between a part file and the manifest that lists it.
  */
 const spec = process.env.KFORGE_CRASH_AT ?? '';
-const [target, countText] = spec.split(':');
-const killAt = Number(countText ?? '1');
+// Point names contain ':' themselves (verify:in-flight), so the count is what follows the last one.
+const cut = spec.lastIndexOf(':');
+const target = spec.slice(0, cut);
+const killAt = Number(spec.slice(cut + 1));
 let reached = 0;
 
 export function crashPoint(name: string): void {

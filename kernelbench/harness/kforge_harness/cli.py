@@ -33,7 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     tmp = Path(tempfile.gettempdir())
     p.add_argument("--build-root", type=Path, default=tmp / "kforge-builds")
     p.add_argument("--scratch-root", type=Path, default=tmp / "kforge-scratch")
-    p.add_argument("--lock-dir", type=Path, default=tmp / "kforge-locks",
+    p.add_argument("--lock-dir", type=Path, default=Path(os.environ.get("KFORGE_LOCK_DIR") or tmp / "kforge-locks"),
                    help="device locks (one candidate times on a device at once, across drivers)")
     p.add_argument("--cpu-threads", type=int, default=1, help="torch threads per worker on the cpu backend")
     p.add_argument("--memory-mb", type=int, default=16384, help="address-space limit per cpu worker (0: none)")
