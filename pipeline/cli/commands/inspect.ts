@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { countRunRecords } from '../../build/run-counts.ts';
+import { ConfigError } from '../../errors/config-error.ts';
 import { readManifest } from '../../run/manifest.ts';
 import { formatSummary } from '../summary.ts';
 
@@ -20,7 +21,7 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
   handler: async (args: ArgumentsCamelCase<InspectArgs>) => {
     const runDir = (await readManifest(args.run)) ? args.run : path.join('runs', args.run);
     const manifest = await readManifest(runDir);
-    if (!manifest) throw new Error(`No run at ${args.run}: expected a folder holding manifest.json (e.g. runs/<id>). List runs with: ls runs/`);
+    if (!manifest) throw new ConfigError(`No run at ${args.run}: expected a folder holding manifest.json (e.g. runs/<id>). List runs with: ls runs/`);
     // The part files are the truth; the manifest could be one part behind after a kill.
     const contents = await countRunRecords(runDir);
     manifest.counts = contents.counts;
