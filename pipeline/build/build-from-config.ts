@@ -12,6 +12,7 @@ import { ConfigError } from '../errors/config-error.ts';
 import { KFORGE_VERSION } from '../cli/version.ts';
 import type { Progress } from '../progress.ts';
 import { findPython } from '../python.ts';
+import { journaledProvider } from '../run/search-journal.ts';
 import { SeedBank } from '../search/seed-bank.ts';
 import { createProvider } from './create-provider.ts';
 import { runBuild, type BuildOutcome } from './run-build.ts';
@@ -42,7 +43,9 @@ export async function buildFromConfig(options: BuildFromConfigOptions): Promise<
   const cache = config.cache.enabled && options.useCache !== false ? new ContentCache({ dir: config.cache.dir }) : null;
   const python = await findPython(config.verify.python);
   // Before any work: a missing endpoint fails here, with the ways to configure one.
-  const { provider, client } = createProvider(config, { python, runDir, cache });
+  const created = createProvider(config, { python, runDir, cache });
+  const { client } = created;
+  const provider = journaledProvider(created.provider, runDir);
   const verifier = new LocalVerifier({
     python,
     workers: config.verify.workers,

@@ -31,18 +31,29 @@ export function verifyCacheKey(job: VerifyJob, options: Pick<VerifyCacheOptions,
 }
 
 export function cachedVerify(verify: (job: VerifyJob) => Promise<VerifyResult>, options: VerifyCacheOptions): (job: VerifyJob) => Promise<VerifyResult> {
+  // The same kernel twice at once (M implementations often agree) is verified once: two timings of one
+  // kernel would race for the cache entry and make a rerun's prompts differ from the run's.
+  const inFlight = new Map<string, Promise<VerifyResult>>();
   return async (job) => {
     const key = options.cache.key(verifyCacheKey(job, options));
-    const hit = await options.cache.get<VerifyResult>('verify', key);
+    const running = inFlight.get(key);
+    const hit = running ? await running : await options.cache.get<VerifyResult>('verify', key);
     if (hit) {
       options.onHit?.();
       // The same verdict under this run's candidate id.
       return { ...hit, candidate_id: job.candidate_id };
     }
-    const pending = verify(job);
+    const pending = (async () => {
+      const result = await verify(job);
+      await options.cache.put('verify', key, result);
+      return result;
+    })();
+    inFlight.set(key, pending);
     crashPoint('verify:in-flight');
-    const result = await pending;
-    await options.cache.put('verify', key, result);
-    return result;
+    try {
+      return await pending;
+    } finally {
+      inFlight.delete(key);
+    }
   };
 }

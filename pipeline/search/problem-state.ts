@@ -8,7 +8,7 @@ import type { IdeaCategory, IdeaOutcome, SeedKernel } from '../../stages/provide
 
 type Attempt = Pick<
   KernelRecord,
-  'round' | 'idea_id' | 'idea_text' | 'idea_category' | 'correct' | 'speedup' | 'fail_stage' | 'fail_message' | 'kernel_id' | 'kernel_source' | 'compiled'
+  'round' | 'idea_id' | 'idea_text' | 'idea_category' | 'correct' | 'speedup' | 'fail_stage' | 'fail_message' | 'kernel_id' | 'kernel_source' | 'compiled' | 'impl_index'
 >;
 
 export class ProblemState {
@@ -19,8 +19,25 @@ export class ProblemState {
 
   constructor(readonly problem: Problem) {}
 
+  /** Where each idea stood in its round's list: outcomes follow it, not the order verifications finish. */
+  private readonly ideaOrder = new Map<string, number>();
+
+  noteIdeas(ideaIds: string[]): void {
+    for (const id of ideaIds) if (!this.ideaOrder.has(id)) this.ideaOrder.set(id, this.ideaOrder.size);
+  }
+
   add(record: Attempt): void {
     this.attempts.push(record);
+  }
+
+  /**
+   * Attempts in a fixed order (round, idea order, implementation). Candidates finish in whatever order
+   * the machine runs them; a prompt built in completion order would differ between a run and its resume,
+   * and so miss the LLM cache and pay again for an answer it already has.
+   */
+  private ordered(): Attempt[] {
+    const rank = (a: Attempt) => this.ideaOrder.get(a.idea_id) ?? Number.MAX_SAFE_INTEGER;
+    return [...this.attempts].sort((x, y) => x.round - y.round || rank(x) - rank(y) || x.idea_id.localeCompare(y.idea_id) || x.impl_index - y.impl_index);
   }
 
   get candidates(): number {
@@ -53,7 +70,7 @@ export class ProblemState {
   /** The B fastest distinct correct kernels: the beam the next implementations start from. */
   beam(width: number): SeedKernel[] {
     const byKernel = new Map<string, Attempt>();
-    for (const a of this.attempts) {
+    for (const a of this.ordered()) {
       if (!a.correct || a.speedup === null) continue;
       const known = byKernel.get(a.kernel_id);
       if (!known || (known.speedup ?? 0) < a.speedup) byKernel.set(a.kernel_id, a);
@@ -67,7 +84,7 @@ export class ProblemState {
   /** Every idea tried so far, in the order first tried, with how its implementations fared. */
   outcomes(): IdeaOutcome[] {
     const byIdea = new Map<string, Attempt[]>();
-    for (const a of this.attempts) {
+    for (const a of this.ordered()) {
       const list = byIdea.get(a.idea_id) ?? [];
       list.push(a);
       byIdea.set(a.idea_id, list);

@@ -94,6 +94,7 @@ export async function searchProblem(problem: Problem, ctx: SearchContext): Promi
       continue;
     }
 
+    state.noteIdeas(ideasResponse.ideas.map((i) => i.id));
     const beam = state.beam(settings.beam);
     const seeds = beam.length ? beam : ctx.bankSeeds(problem);
     const room = settings.maxCandidates === undefined ? Infinity : settings.maxCandidates - state.candidates;
