@@ -12,11 +12,11 @@ import { kforge } from './cli.ts';
 describe('kforge filter', () => {
   let dir: string;
   let runA: string;
-  let runB: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'kforge-filter-'));
     runA = await writeRun(join(dir, 'runs', 'a'), fixtureRecords('run-a'));
-    runB = await writeRun(join(dir, 'runs', 'b'), fixtureRecords('run-b').map((r) => ({ ...r, record_id: `b-${r.record_id}` })));
+    // A second run: the cross-run tests read both folders under runs/.
+    await writeRun(join(dir, 'runs', 'b'), fixtureRecords('run-b').map((r) => ({ ...r, record_id: `b-${r.record_id}` })));
   });
 
   const ids = async (file: string): Promise<string[]> =>
