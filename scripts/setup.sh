@@ -20,5 +20,7 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm packages" >&2
-  npm ci --no-fund --no-audit --loglevel=error
+  # npm install, not npm ci: npm 11 writes only this platform's optional DuckDB binding into the lock
+  # file, and npm ci then refuses the lock as out of sync. install keeps the locked versions.
+  npm install --no-fund --no-audit --loglevel=error
 fi
