@@ -54,6 +54,18 @@ async function atomicWrite(path: string, write: (fh: import('node:fs/promises').
   await rename(tmp, path);
 }
 
+/** Drain parquet-wasm's output stream into `path`, atomically, as the bytes are produced. */
+async function writeByteStream(path: string, bytes: ReadableStream<Uint8Array>): Promise<void> {
+  await atomicWrite(path, async (fh) => {
+    const reader = bytes.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      await fh.write(value);
+    }
+  });
+}
+
 function toWasmTable(batch: arrow.RecordBatch): pw.Table {
   return pw.Table.fromIPCStream(arrow.tableToIPC(new arrow.Table(batch.schema, [batch]), 'stream'));
 }
@@ -105,14 +117,7 @@ export async function writeRecordStreamParquet(
     },
   });
   const bytes = await pw.transformParquetStream(batches, writerProperties(options));
-  await atomicWrite(path, async (fh) => {
-    const reader = bytes.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      await fh.write(value as Uint8Array);
-    }
-  });
+  await writeByteStream(path, bytes);
   return rows;
 }
 
@@ -138,14 +143,7 @@ export async function writeArrowStreamParquet(batches: AsyncIterable<arrow.Recor
     },
   });
   const bytes = await pw.transformParquetStream(stream, writerProperties(options));
-  await atomicWrite(path, async (fh) => {
-    const reader = bytes.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      await fh.write(value as Uint8Array);
-    }
-  });
+  await writeByteStream(path, bytes);
   return rows;
 }
 
@@ -168,12 +166,5 @@ export async function writeIpcStreamParquet(streams: AsyncIterable<Uint8Array>, 
     },
   });
   const bytes = await pw.transformParquetStream(stream, writerProperties(options));
-  await atomicWrite(path, async (fh) => {
-    const reader = bytes.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      await fh.write(value as Uint8Array);
-    }
-  });
+  await writeByteStream(path, bytes);
 }
