@@ -7,6 +7,10 @@ folder, so 200 candidates cost one build. A verifier that works should find thes
 and its proof-of-work check should notice that almost all GPU time is the reference's own ops.
 
     python3 kernelbench/gpu/wrap_references.py --problems problems.jsonl --levels 1 2 --out DIR [--twice 1:19 ...]
+    python3 kernelbench/gpu/wrap_references.py --prebuild    # build the shared copy extension once, up front
+
+Prebuild before a time-boxed sweep: otherwise the first candidates build it while the others wait on
+torch's build lock, their time limits running, and a builder killed at its limit leaves that lock behind.
 """
 from __future__ import annotations
 
@@ -51,6 +55,8 @@ _ext = load_inline(name="kforge_wrap_copy_v1", cpp_sources=_CPP, cuda_sources=_C
                    build_directory=_DIR, extra_cuda_cflags=["-O3"], verbose=False)
 '''
 
+COPY_DIR = "/tmp/kforge-wrap-copy-v1"  # the _DIR above
+
 MODEL_NEW = '''
 
 class ModelNew(nn.Module):
@@ -74,12 +80,20 @@ def wrap(code: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--problems", type=Path, required=True)
+    ap.add_argument("--prebuild", action="store_true", help="build the shared copy extension and exit")
+    ap.add_argument("--problems", type=Path)
     ap.add_argument("--levels", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--ids", type=int, nargs="*", help="only these problem ids")
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--out", type=Path)
     ap.add_argument("--twice", nargs="*", default=[], help="LEVEL:ID problems to write a second identical copy of")
+    ap.add_argument("--only-twice", action="store_true", help="write only the --twice problems (both copies)")
     args = ap.parse_args()
+    if args.prebuild:
+        exec(compile(COPY_EXTENSION, "<kforge wrap copy extension>", "exec"), {})
+        print(f"copy extension built in {COPY_DIR}")
+        return
+    if not (args.problems and args.out):
+        ap.error("--problems and --out are needed (or --prebuild)")
     args.out.mkdir(parents=True, exist_ok=True)
     twice = {tuple(int(x) for x in t.split(":")) for t in args.twice}
     count = 0
@@ -88,6 +102,8 @@ def main() -> None:
             continue
         p = json.loads(line)
         if p["level"] not in args.levels or (args.ids and p["problem_id"] not in args.ids):
+            continue
+        if args.only_twice and (p["level"], p["problem_id"]) not in twice:
             continue
         source = wrap(p["code"])
         (args.out / f"{p['level']}_{p['problem_id']}_wrap_a.py").write_text(source, encoding="utf-8")

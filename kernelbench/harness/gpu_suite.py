@@ -13,6 +13,7 @@ import argparse
 import hashlib
 import json
 import re
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -127,16 +128,26 @@ def main(argv: list[str] | None = None) -> int:
         results[r["candidate_id"]] = r
         print(f"  {r['candidate_id']}: {verdict(r)} {r.get('flags')}", file=sys.stderr, flush=True)
 
-    driver.run_many(jobs, on_result)
+    def terminate(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, terminate)  # a time-boxed run still writes the table of what finished
+    interrupted = False
+    try:
+        driver.run_many(jobs, on_result)
+    except KeyboardInterrupt:
+        interrupted = True
+        print(f"interrupted: {len(results)} of {len(jobs)} fixtures finished; the rest are marked not run",
+              file=sys.stderr, flush=True)
     rows = []
     for e in entries:
         r = results.get(e["file"], {})
-        problems = judge(e, r)
+        problems = judge(e, r) if r else ["not run (interrupted)"]
         rows.append({"entry": e, "result": r, "ok": not problems, "problems": problems})
     print(table(rows))
     env = next((r.get("env") for r in results.values() if r.get("env", {}).get("torch_version")), None)
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"env": env, "rows": rows}, indent=1), encoding="utf-8")
+    args.json.write_text(json.dumps({"env": env, "rows": rows, "interrupted": interrupted}, indent=1), encoding="utf-8")
     failed = [row for row in rows if not row["ok"]]
     print(f"\n{len(rows) - len(failed)}/{len(rows)} as expected", file=sys.stderr)
     return 1 if failed else 0

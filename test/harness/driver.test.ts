@@ -160,6 +160,10 @@ describe('verify.py --jobs (cpu backend)', () => {
   });
 });
 
+// The folder run's results file and a way to run it again (the --resume test continues it).
+let folderResults: string;
+let rerun: (extra: string[]) => Promise<string>;
+
 describe('verify.py --problems --candidates (a folder of candidates, as on a GPU host)', () => {
   let out: VerifyResult[];
   let log: string;
@@ -176,13 +180,16 @@ describe('verify.py --problems --candidates (a folder of candidates, as on a GPU
     copyFileSync(path.join(CPU_CANDIDATES, 'no_model_new.py'), path.join(cands, '1_1001_attempts', 'a.py'));
     copyFileSync(path.join(CPU_CANDIDATES, 'no_model_new.py'), path.join(cands, 'unnamed.py'));
     copyFileSync(path.join(CPU_CANDIDATES, 'no_model_new.py'), path.join(cands, '2_77_no_such_problem.py'));
-    const results = path.join(dir, 'results.jsonl');
-    const r = await execa(python, [HARNESS_SCRIPT, '--problems', problems, '--candidates', cands, '--backend', 'cpu',
-      '--trials', '2', '--repeats', '3', '--timeout', '120', '--out', results, '--build-root', TEST_BUILD_ROOT,
-      '--scratch-root', path.join(dir, 'scratch')], { reject: false });
-    log = String(r.stderr);
-    expect(r.exitCode, log).toBe(0);
-    out = readFileSync(results, 'utf8').trim().split('\n').map((l) => verifyResultSchema.parse(JSON.parse(l)));
+    folderResults = path.join(dir, 'results.jsonl');
+    rerun = async (extra) => {
+      const r = await execa(python, [HARNESS_SCRIPT, '--problems', problems, '--candidates', cands, '--backend', 'cpu',
+        '--trials', '2', '--repeats', '3', '--timeout', '120', '--out', folderResults, '--build-root', TEST_BUILD_ROOT,
+        '--scratch-root', path.join(dir, 'scratch'), ...extra], { reject: false });
+      expect(r.exitCode, String(r.stderr)).toBe(0);
+      return String(r.stderr);
+    };
+    log = await rerun([]);
+    out = readFileSync(folderResults, 'utf8').trim().split('\n').map((l) => verifyResultSchema.parse(JSON.parse(l)));
   });
 
   it('builds one job per matching file, named by its path, and says what it skipped', () => {
@@ -193,5 +200,23 @@ describe('verify.py --problems --candidates (a folder of candidates, as on a GPU
     expect(byId.get('1_1001_attempts/a.py')!.fail_stage).toBe('load');
     expect(log).toMatch(/skipping .*unnamed\.py/);
     expect(log).toMatch(/skipping .*2_77_no_such_problem\.py: no problem level 2 id 77/);
+  });
+});
+
+describe('verify.py --resume (a time-boxed GPU session continued in the next)', () => {
+  it('keeps the complete results, drops a line cut by the kill, runs only what is missing', async () => {
+    const [first, second] = readFileSync(folderResults, 'utf8').trim().split('\n');
+    const secondId = (JSON.parse(second!) as VerifyResult).candidate_id;
+    writeFileSync(folderResults, `${first}\n${second!.slice(0, 40)}`); // killed mid-line
+    const resumedLog = await rerun(['--resume']);
+    expect(resumedLog).toMatch(/resuming .*results\.jsonl: 1 result\(s\) kept/);
+    expect(resumedLog).toMatch(/1 candidates to run/);
+    const lines = readFileSync(folderResults, 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toBe(first);
+    expect(verifyResultSchema.parse(JSON.parse(lines[1]!)).candidate_id).toBe(secondId);
+    const again = await rerun(['--resume']);
+    expect(again).toMatch(/0 candidates to run/);
+    expect(readFileSync(folderResults, 'utf8').trim().split('\n')).toHaveLength(2);
   });
 });

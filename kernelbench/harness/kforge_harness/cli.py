@@ -29,6 +29,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                      help="print {verifier_version, env} for --backend as one JSON line and exit")
     p.add_argument("--candidates", type=Path, help="folder of {level}_{problem_id}_*.py files or folders")
     p.add_argument("--out", type=Path, help="results JSONL (default: stdout)")
+    p.add_argument("--resume", action="store_true",
+                   help="with --out: keep the results already there, run only the candidates they lack, append")
     p.add_argument("--workers", type=int, default=min(os.cpu_count() or 1, 4))
     tmp = Path(tempfile.gettempdir())
     p.add_argument("--build-root", type=Path, default=tmp / "kforge-builds")
@@ -51,6 +53,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.problems and not args.candidates:
         p.error("--problems needs --candidates")
+    if args.resume and not args.out:
+        p.error("--resume needs --out (the results file to continue)")
     return args
 
 
@@ -73,6 +77,25 @@ def _read_jobs(lines: IO[str], emit: Any) -> Iterator[VerifyJob]:
                 emit(failure_result(bad, "skipped", f"malformed job: {e}"))
             continue
         yield job
+
+
+def _results_so_far(path: Path) -> list[dict[str, Any]]:
+    """The complete results in `path` (a run killed mid-line leaves a partial last line: dropped),
+    written back so that appending continues a clean file."""
+    if not path.exists():
+        return []
+    kept: list[dict[str, Any]] = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            r = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(r, dict) and isinstance(r.get("candidate_id"), str):
+            kept.append(r)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("".join(json.dumps(r) + "\n" for r in kept), encoding="utf-8")
+    os.replace(tmp, path)
+    return kept
 
 
 def _summary(results: list[dict[str, Any]]) -> None:
@@ -114,10 +137,19 @@ def main(argv: list[str] | None = None) -> int:
         memory_mb=args.memory_mb or None, keep_scratch=args.keep_scratch,
         network_isolation=not args.no_network_isolation,
     ))
-    out: IO[str] = open(args.out, "w", encoding="utf-8") if args.out else sys.stdout
-    results: list[dict[str, Any]] = []
+    earlier = _results_so_far(args.out) if args.resume else []
+    done = {r["candidate_id"] for r in earlier}
+    if args.resume:
+        log(f"resuming {args.out}: {len(done)} result(s) kept")
+    out: IO[str] = open(args.out, "a" if args.resume else "w", encoding="utf-8") if args.out else sys.stdout
+    results: list[dict[str, Any]] = list(earlier)
+
+    def todo(jobs: list[VerifyJob]) -> list[VerifyJob]:
+        return [j for j in jobs if j.candidate_id not in done]
 
     def emit(result: dict[str, Any]) -> None:
+        if result["candidate_id"] in done:  # a malformed line of a resumed jobs file, reported last time
+            return
         results.append(result)
         out.write(json.dumps(result) + "\n")
         out.flush()
@@ -128,17 +160,17 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, terminate)
     try:
         if args.stdin:
-            driver.run_many(_read_jobs(sys.stdin, emit), emit)
+            driver.run_many((j for j in _read_jobs(sys.stdin, emit) if j.candidate_id not in done), emit)
         elif args.jobs:
             with open(args.jobs, encoding="utf-8") as f:
-                jobs = list(_read_jobs(f, emit))
+                jobs = todo(list(_read_jobs(f, emit)))
             driver.run_many(jobs, emit)
         else:
             settings = {"backend": args.backend, "tolerance_policy": args.tolerance, "trials": args.trials,
                         "timing": {"warmup": args.warmup, "repeats": args.repeats}, "timeout_s": args.timeout,
                         "seed": args.seed, "compile_reference": args.compile_reference}
-            jobs = build_jobs(args.problems, args.candidates, settings, warn=log)
-            log(f"{len(jobs)} candidates")
+            jobs = todo(build_jobs(args.problems, args.candidates, settings, warn=log))
+            log(f"{len(jobs)} candidates to run")
             driver.run_many(jobs, emit)
     except KeyboardInterrupt:
         log(f"interrupted: workers killed; {len(results)} result(s) written, the rest not run")

@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from . import chunked
 from .tolerance import POLICIES, tolerance_for
 
 _allclose = torch.allclose
@@ -77,29 +78,11 @@ class Comparison:
 
 
 def _errors(o: torch.Tensor, r: torch.Tensor) -> tuple[float, float]:
-    if o.numel() == 0:
-        return 0.0, 0.0
-    if not (o.is_floating_point() or o.is_complex()):
-        diff = (o.to(torch.float64) - r.to(torch.float64)).abs()
-        ref_abs = r.to(torch.float64).abs()
-    else:
-        work = torch.float64 if o.dtype == torch.float64 else torch.float32
-        diff = (o.to(work) - r.to(work)).abs()
-        ref_abs = r.to(work).abs()
-        both_nan = torch.isnan(o) & torch.isnan(r)
-        if bool(both_nan.any()):
-            diff = torch.where(both_nan, torch.zeros_like(diff), diff)
-    diff = torch.where(torch.isnan(diff), torch.full_like(diff, float("inf")), diff)
-    max_abs = float(diff.max())
-    nonzero = ref_abs > 0
-    max_rel = float((diff[nonzero] / ref_abs[nonzero]).max()) if bool(nonzero.any()) else (0.0 if max_abs == 0 else float("inf"))
-    return max_abs, max_rel
+    return chunked.max_errors(o, r)
 
 
 def _close(o: torch.Tensor, r: torch.Tensor, atol: float, rtol: float) -> bool:
-    if not (o.is_floating_point() or o.is_complex()):
-        return bool(torch.equal(o, r))
-    return bool(_allclose(o, r, atol=atol, rtol=rtol, equal_nan=True))
+    return chunked.all_close(o, r, atol, rtol, _allclose)
 
 
 def compare(out: Any, ref: Any, policy: str) -> Comparison:

@@ -10,6 +10,7 @@ FLAG_DOCS: dict[str, str] = {
     # Raised by the core while running the candidate.
     "inputs_modified": "the candidate changed its input tensors (checked after correctness and timing calls)",
     "nondeterministic": "two runs on the same inputs gave different bits (uninitialised or out-of-bounds reads)",
+    "nondeterministic_like_reference": "two runs gave different bits, and so do two runs of the reference (atomics)",
     "output_not_plain_tensor": "the output is a tensor subclass or has no real strided storage",
     "timing_phase_mismatch": "an output produced while timing failed the correctness check",
     "event_host_time_mismatch": "host wall time far exceeds CUDA-event time: work escaped the timed stream",

@@ -1,13 +1,16 @@
-"""Input draws: seeded, moved to the device without changing dtypes, cloned per consumer.
+"""Input draws: seeded, made on the device where torch allows it, cloned per consumer.
 
 Non-float inputs (int class targets, bool masks, token ids) keep their dtype: only the device moves.
 """
 from __future__ import annotations
 
+import contextlib
 import types
 from typing import Any, Callable
 
 import torch
+
+from . import chunked
 
 
 def seed_everything(seed: int) -> None:
@@ -23,9 +26,20 @@ def to_device(x: Any, device: torch.device) -> Any:
     return x
 
 
+def _creating_on(device: torch.device) -> Any:
+    """Factory calls inside get_inputs() allocate on `device` (torch >= 2.0, cuda only).
+
+    KernelBench's largest draws are 6 GB: drawn on the host they cost seconds of CPU per draw and a
+    host copy, on the device milliseconds. torch 1.13 (the CPU backend's torch) has no default device."""
+    if device.type == "cuda" and hasattr(torch, "set_default_device"):
+        return device  # torch.device is a context manager from torch 2.0
+    return contextlib.nullcontext()
+
+
 def make_inputs(ref_module: types.ModuleType, seed: int, device: torch.device) -> list[Any]:
     seed_everything(seed)
-    raw = ref_module.get_inputs()
+    with _creating_on(device):
+        raw = ref_module.get_inputs()
     return [to_device(x, device) for x in raw]
 
 
@@ -52,12 +66,7 @@ def same_values(a: Any, b: Any) -> bool:
             return False
         if a.shape != b.shape or a.dtype != b.dtype:
             return False
-        if a.is_floating_point() or a.is_complex():
-            nan_a, nan_b = torch.isnan(a), torch.isnan(b)
-            if not torch.equal(nan_a, nan_b):
-                return False
-            return bool(torch.equal(a[~nan_a], b[~nan_b]))
-        return bool(torch.equal(a, b))
+        return chunked.bitwise_equal(a, b)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(same_values(x, y) for x, y in zip(a, b))
     return bool(a == b)

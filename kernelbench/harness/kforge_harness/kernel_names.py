@@ -20,6 +20,7 @@ _LIBRARY = re.compile(
 # Symbols the candidate's .so defines that came from headers, not from the candidate.
 _FOREIGN_NAMESPACES = ("at::", "c10::", "torch::", "pybind11::", "std::", "__gnu_cxx::", "caffe2::", "cub::",
                        "thrust::", "cuda::", "__cxx", "_GLOBAL__")
+_LIBRARY_NAMESPACES = ("at::", "c10::", "cub::", "thrust::", "cutlass::", "cute::", "flash::", "triton")
 _GLOBAL_FN = re.compile(r"__global__\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?(?:static\s+)?(?:inline\s+)?"
                         r"(?:void|auto)\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?([A-Za-z_]\w*)")
 _MANGLED = re.compile(r"_Z(?:N(?:\d+[A-Za-z_]\w*?)*?)?(\d+)([A-Za-z_]\w*)")
@@ -41,6 +42,20 @@ def base_name(name: str) -> str:
 
 def is_library_kernel(name: str) -> bool:
     return bool(_LIBRARY.search(name))
+
+
+def in_library_namespace(name: str) -> bool:
+    """A kernel of torch's or a CUDA library's namespace: never the candidate's, whatever its base name
+    (a candidate declaring `__global__ void vectorized_elementwise_kernel` does not own aten's)."""
+    text = name.strip()
+    if text.startswith("void "):
+        text = text[5:]
+    return text.startswith(_LIBRARY_NAMESPACES) or "at::native::" in text
+
+
+def global_functions(source: str) -> set[str]:
+    """Names of the `__global__` functions a source declares (the candidate's own CUDA, inline or loaded)."""
+    return set(_GLOBAL_FN.findall(source))
 
 
 def _demangled_symbols(so: Path) -> list[str]:
@@ -88,7 +103,7 @@ def own_kernel_names(build_dir: Path) -> set[str]:
         own.update(_device_entries(so))
     for src in list(build_dir.rglob("*.cu")) + list(build_dir.rglob("*.cuh")) + list(build_dir.rglob("*.cpp")):
         try:
-            own.update(_GLOBAL_FN.findall(src.read_text(encoding="utf-8", errors="replace")))
+            own.update(global_functions(src.read_text(encoding="utf-8", errors="replace")))
         except OSError:
             continue
     own.discard("")

@@ -10,7 +10,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-VERIFIER_VERSION = "kforge-harness/0.1.0"
+# 0.2.0: interleaved timing, the reference-superset and reference-determinism rules (verdicts changed:
+# the version is part of the verification cache key, so no 0.1 verdict is reused).
+VERIFIER_VERSION = "kforge-harness/0.2.0"
 
 BACKENDS = ("cpu", "cuda")
 TOLERANCE_POLICIES = ("default", "loose")

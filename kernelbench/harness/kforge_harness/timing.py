@@ -1,4 +1,9 @@
-"""Timing: warm-up, then `repeats` trials, every trial kept.
+"""Timing: warm-up, then `repeats` trials, every trial kept; reference and candidate interleaved.
+
+Interleaved (ref, cand, cand, ref, ref, cand, ...): on the H100 the same code's per-call time was
+seen to step by 10-17% part-way through a run of calls (a clock or power state changing under us).
+Timed back to back, all reference calls could land before the step and all candidate calls after it,
+and identical code came out 8% apart; alternating puts both on either side of any such step.
 
 CUDA: flush L2 before each call (write a buffer larger than L2), CUDA events, synchronise the whole
 device before reading the end event (work on side streams is counted), and a host wall clock around
@@ -63,52 +68,58 @@ def time_calls(
     on_output: Callable[[Any], None] | None = None,
     flusher: L2Flusher | None = None,
 ) -> TimingRun:
+    return time_interleaved({"fn": fn}, device, warmup, repeats, {"fn": on_output} if on_output else None, flusher)["fn"]
+
+
+def time_interleaved(
+    fns: dict[str, Callable[[], Any]],
+    device: torch.device,
+    warmup: int,
+    repeats: int,
+    on_output: dict[str, Callable[[Any], None]] | None = None,
+    flusher: L2Flusher | None = None,
+) -> dict[str, TimingRun]:
+    """One TimingRun per named function, their trials alternated ABBA so that neither always goes first."""
+    names = list(fns)
+    cuda = device.type == "cuda"
+    if cuda:
+        flusher = flusher or L2Flusher(device)
+    runs = {n: TimingRun([], [], "cuda_events+sync" if cuda else "perf_counter") for n in names}
     with torch.no_grad():
         for _ in range(warmup):
-            fn()
-        if device.type == "cuda":
-            return _time_cuda(fn, device, repeats, on_output, flusher or L2Flusher(device))
-        return _time_cpu(fn, repeats, on_output)
+            for n in names:
+                fns[n]()
+        if cuda:
+            _synchronize(device)
+        for i in range(repeats):
+            for n in (names if i % 2 == 0 else names[::-1]):
+                out = _trial_cuda(fns[n], device, runs[n], flusher) if cuda else _trial_cpu(fns[n], runs[n])
+                if on_output and n in on_output:
+                    on_output[n](out)
+                del out
+    return runs
 
 
-def _time_cpu(fn: Callable[[], Any], repeats: int, on_output: Callable[[Any], None] | None) -> TimingRun:
-    trials: list[float] = []
-    for _ in range(repeats):
-        t0 = _perf_counter()
-        out = fn()
-        trials.append((_perf_counter() - t0) * 1000.0)
-        if on_output is not None:
-            on_output(out)
-        del out
-    return TimingRun(trials, [], "perf_counter")
+def _trial_cpu(fn: Callable[[], Any], run: TimingRun) -> Any:
+    t0 = _perf_counter()
+    out = fn()
+    run.trials_ms.append((_perf_counter() - t0) * 1000.0)
+    return out
 
 
-def _time_cuda(
-    fn: Callable[[], Any],
-    device: torch.device,
-    repeats: int,
-    on_output: Callable[[Any], None] | None,
-    flusher: L2Flusher,
-) -> TimingRun:
-    trials: list[float] = []
-    host: list[float] = []
+def _trial_cuda(fn: Callable[[], Any], device: torch.device, run: TimingRun, flusher: Any) -> Any:
+    flusher.flush()
     _synchronize(device)
-    for _ in range(repeats):
-        flusher.flush()
-        _synchronize(device)
-        start = torch.cuda.Event(enable_timing=True)
-        end = torch.cuda.Event(enable_timing=True)
-        t0 = _perf_counter()
-        start.record()
-        out = fn()
-        end.record()
-        _synchronize(device)  # the whole device, not just the current stream
-        host.append((_perf_counter() - t0) * 1000.0)
-        trials.append(float(start.elapsed_time(end)))
-        if on_output is not None:
-            on_output(out)
-        del out
-    return TimingRun(trials, host, "cuda_events+sync")
+    start = torch.cuda.Event(enable_timing=True)
+    end = torch.cuda.Event(enable_timing=True)
+    t0 = _perf_counter()
+    start.record()
+    out = fn()
+    end.record()
+    _synchronize(device)  # the whole device, not just the current stream
+    run.host_ms.append((_perf_counter() - t0) * 1000.0)
+    run.trials_ms.append(float(start.elapsed_time(end)))
+    return out
 
 
 def summary(run: TimingRun | None) -> dict[str, Any]:

@@ -124,7 +124,8 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
     inputs = evaluation.run_timing(job, ref_model, cand_model, make_inputs, device, result, flags)
 
     try:
-        prof = profiling.profile_forward(cand_model, inputs, device, build_dir, reference_model=ref_model)
+        prof = profiling.profile_forward(cand_model, inputs, device, build_dir, reference_model=ref_model,
+                                          kernel_source=job.kernel_source)
         result["kernels_launched"] = list(prof.get("kernels_launched") or [])
         result["own_kernel_share"] = finite_or_none(prof.get("own_kernel_share"))
         flags.extend(prof.get("flags") or [])
@@ -158,6 +159,22 @@ def finalize(result: dict[str, Any], flags: list[str]) -> None:
             result["fail_message"] = f"suspect: {', '.join(suspect_flags)}"
 
 
+def _is_device_oom(e: BaseException) -> bool:
+    oom = getattr(torch.cuda, "OutOfMemoryError", None)
+    return (oom is not None and isinstance(e, oom)) or (isinstance(e, RuntimeError) and "CUDA out of memory" in str(e))
+
+
+def _harness_failure(e: Exception, result: dict[str, Any]) -> str:
+    """The message for an exception raised by the harness's own code (the candidate's calls raise Stop)."""
+    if _is_device_oom(e):
+        shapes = (result.get("problem_facts") or {}).get("input_shapes")
+        return ("harness out of device memory: " + (f"inputs {shapes}; " if shapes else "") +
+                "the harness keeps about two input draws and two outputs alive at once, and this problem "
+                f"does not fit on this device with that budget ({str(e).splitlines()[0][:300]})")
+    import traceback
+    return f"harness error: {type(e).__name__}: {e}\n{traceback.format_exc()[-1500:]}"
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="kforge_harness.worker")
     p.add_argument("--status-fd", type=int, required=True)
@@ -183,9 +200,8 @@ def main(argv: list[str] | None = None) -> None:
             result["correct"] = False
         flags.extend(stop.flags)
     except Exception as e:  # a harness bug must still give a verdict, not a hang
-        import traceback
         result["fail_stage"], result["correct"] = "run", False
-        result["fail_message"] = f"harness error: {type(e).__name__}: {e}\n{traceback.format_exc()[-1500:]}"
+        result["fail_message"] = _harness_failure(e, result)
     finalize(result, flags)
     result["wall_s"] = round(time.monotonic() - started, 3)
     channel.send("result", result=result)

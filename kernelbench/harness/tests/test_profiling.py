@@ -10,8 +10,8 @@ from pathlib import Path
 import torch
 
 import helpers  # noqa: F401
-from kforge_harness.kernel_names import base_name, is_library_kernel, own_kernel_names
-from kforge_harness.profiling import profile_forward
+from kforge_harness.kernel_names import base_name, global_functions, in_library_namespace, is_library_kernel, own_kernel_names
+from kforge_harness.profiling import judge_kernels, profile_forward
 
 
 class ProfilingTest(unittest.TestCase):
@@ -28,6 +28,20 @@ class ProfilingTest(unittest.TestCase):
         self.assertTrue(is_library_kernel("void at::native::(anonymous namespace)::cunn_SoftMaxForward<4, float>(float*)"))
         self.assertFalse(is_library_kernel("void relu_kernel<float>(float const*, float*, int)"))
 
+    def test_library_namespaces(self):
+        self.assertTrue(in_library_namespace("void at::native::vectorized_elementwise_kernel<4, F>(int, F)"))
+        self.assertTrue(in_library_namespace("void at::native::(anonymous namespace)::cunn_SoftMaxForward<4>(float*)"))
+        self.assertTrue(in_library_namespace("void cub::DeviceReduceKernel<P>(float*)"))
+        self.assertFalse(in_library_namespace("void relu_kernel<float>(float const*, float*, int)"))
+        self.assertFalse(in_library_namespace("void (anonymous namespace)::softmax_rows(float*)"))
+        self.assertFalse(in_library_namespace("kforge_byte_copy(unsigned char const*, unsigned char*, long long)"))
+
+    def test_global_functions_declared_in_a_source(self):
+        src = ("_CUDA = r\"\"\"\n__global__ void kforge_byte_copy(const unsigned char* s) {}\n"
+               "template <int N> __global__ void __launch_bounds__(128) tile(float* x) {}\n"
+               "__device__ float helper(float x) { return x; }\n\"\"\"\n")
+        self.assertEqual(global_functions(src), {"kforge_byte_copy", "tile"})
+
     @unittest.skipUnless(shutil.which("nm") and shutil.which("g++"), "needs nm and g++")
     def test_own_names_from_a_built_library_and_sources(self):
         d = Path(tempfile.mkdtemp(prefix="kforge-own-"))
@@ -41,6 +55,27 @@ class ProfilingTest(unittest.TestCase):
         for name in ("tile_kernel", "plain_kernel", "softmax_rows", "vec4_relu"):
             self.assertIn(name, own)
         self.assertNotIn("vectorized_elementwise_kernel", own)
+
+    def test_judging_ownership_and_the_reference_op(self):
+        relu = "void at::native::vectorized_elementwise_kernel<4, at::native::relu_functor<float>>(int, F)"
+        copy = "kforge_byte_copy(unsigned char const*, unsigned char*, long long)"
+        gemm = "sm90_xmma_gemm_f32f32_f32f32_f32_nn_n_tilesize128x128x8"
+        own = {"kforge_byte_copy", "my_relu"}
+        honest = judge_kernels([("void my_relu<float>(float const*, float*, int)", 40.0)], own, {relu})
+        self.assertEqual(honest["flags"], [])
+        self.assertEqual(honest["own_kernel_share"], 1.0)
+        # The reference wrapped with a copy slower than the op: own share 0.6 passes the share rule,
+        # but every reference kernel ran too.
+        wrapped = judge_kernels([(relu, 40.0), (copy, 60.0)], own, {relu})
+        self.assertAlmostEqual(wrapped["own_kernel_share"], 0.6)
+        self.assertEqual(wrapped["flags"], ["ran_reference_op"])
+        # cuBLAS under an own epilogue: most time in the library, own share under half.
+        mostly_library = judge_kernels([(gemm, 90.0), ("void my_relu<float>(float*)", 10.0)], own, None)
+        self.assertEqual(mostly_library["flags"], ["ran_reference_op"])
+        # Part of a two-kernel reference reused, own kernel doing most of the time: allowed.
+        partial = judge_kernels([(gemm, 20.0), ("void my_relu<float>(float*)", 80.0)], own, {gemm, relu})
+        self.assertEqual(partial["flags"], [])
+        self.assertEqual(judge_kernels([(relu, 5.0)], own, {relu})["flags"], ["no_own_kernel", "ran_reference_op"])
 
     def test_cpu_forward_is_not_profiled(self):
         out = profile_forward(torch.nn.ReLU(), [torch.randn(4)], torch.device("cpu"), None)

@@ -50,6 +50,30 @@ class CudaProfilingTest(unittest.TestCase):
         self.assertGreater(out["own_kernel_share"], 0.99)
         self.assertEqual(out["flags"], [])
 
+    def test_kernel_built_outside_the_build_folder_is_own_by_its_source(self):
+        # The wrapped-reference experiment builds its copy kernel into a shared folder: no symbols
+        # under the candidate's build folder, but its source declares the __global__ it launches.
+        ext, empty = self.ext, Path(tempfile.mkdtemp(prefix="kforge-prof-empty-"))
+
+        class Own(torch.nn.Module):
+            def forward(self, x):
+                return ext.scale(x)
+
+        x = [torch.randn(1 << 20, device=self.dev)]
+        self.assertIn("no_own_kernel", profile_forward(Own(), x, self.dev, empty)["flags"])
+        out = profile_forward(Own(), x, self.dev, empty, kernel_source=CUDA_SRC)
+        self.assertEqual(out["flags"], [])
+        self.assertGreater(out["own_kernel_share"], 0.99)
+
+    def test_declaring_an_aten_kernel_name_does_not_own_aten(self):
+        class Lib(torch.nn.Module):
+            def forward(self, x):
+                return torch.relu(x)
+
+        fake = "__global__ void vectorized_elementwise_kernel(float* x) {}\n__global__ void elementwise_kernel(float* x) {}"
+        out = profile_forward(Lib(), [torch.randn(1 << 20, device=self.dev)], self.dev, self.build, kernel_source=fake)
+        self.assertIn("no_own_kernel", out["flags"])
+
     def test_cublas_matmul_is_not_own(self):
         class Lib(torch.nn.Module):
             def forward(self, a, b):
