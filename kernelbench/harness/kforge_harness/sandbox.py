@@ -13,9 +13,8 @@ import fcntl
 import os
 import resource
 import signal
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 CLONE_NEWNET = 0x40000000
 
@@ -103,21 +102,15 @@ def lock_path(lock_dir: Path, backend: str, visible_devices: str | None) -> Path
     return lock_dir / f"device-{key}.lock"
 
 
-@contextmanager
-def device_lock(path: Path, on_wait: Callable[[], None], on_acquired: Callable[[], None]) -> Iterator[None]:
-    """Exclusive flock: one candidate times on a device at once. Released on exit (or death)."""
+def hold_device_lock(path: Path, on_wait: Callable[[], None], on_acquired: Callable[[], None]) -> None:
+    """Exclusive flock: one candidate measures on a device at once. Never released by hand: it goes when
+    the worker process ends, after the process's memory does (a candidate that keeps every GPU byte in a
+    global would otherwise still hold it while the next candidate, lock in hand, allocates its inputs)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # kept open on purpose until exit
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            on_wait()
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        on_acquired()
-        yield
-    finally:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        on_wait()
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    on_acquired()

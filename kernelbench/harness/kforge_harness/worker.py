@@ -81,18 +81,9 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
     channel.send("partial", result=result)  # evidence survives a later crash
 
     lock = sandbox.lock_path(Path(args.lock_dir), job.backend, os.environ.get("CUDA_VISIBLE_DEVICES"))
-    with sandbox.device_lock(lock, lambda: channel.send("lock_wait"), lambda: channel.send("lock_acquired")):
-        try:
-            _measure(job, ref_module, model_new, device, Path(args.build_dir), result, flags, channel)
-        finally:
-            # The NaN fill leaves the allocator's cache holding the card: give it back before the next
-            # candidate gets the lock (seen on the H100: the next one ran out of memory).
-            if device.type == "cuda":
-                try:
-                    torch.cuda.synchronize(device)
-                    torch.cuda.empty_cache()
-                except Exception:  # a poisoned context: the process ends right after anyway
-                    pass
+    # Held until this process ends (see hold_device_lock): the worker's last act is os._exit.
+    sandbox.hold_device_lock(lock, lambda: channel.send("lock_wait"), lambda: channel.send("lock_acquired"))
+    _measure(job, ref_module, model_new, device, Path(args.build_dir), result, flags, channel)
 
 
 def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.device, build_dir: Path,
