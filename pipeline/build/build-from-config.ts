@@ -50,6 +50,7 @@ export async function buildFromConfig(options: BuildFromConfigOptions): Promise<
     python,
     workers: config.verify.workers,
     cpuThreads: config.verify.cpu_threads,
+    buildTimeoutS: config.verify.build_timeout_s,
     buildRoot: path.resolve(config.cache.dir, 'builds'),
     scratchRoot: path.resolve(runDir, 'scratch'),
   });

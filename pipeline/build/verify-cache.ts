@@ -2,6 +2,8 @@
  * Verification through the content cache: a kernel already verified for this problem, backend,
  * tolerance and verifier on this device and toolchain is not run again. The key holds everything that
  * changes a verdict or a timing, and nothing that does not (no paths, no run id, no candidate id).
+ * A timeout is not stored: it says as much about the limit and the host's load as about the kernel, and
+ * a rerun with a longer limit (or on a quieter machine) must try again.
  */
 import { crashPoint } from '../run/crash-point.ts';
 import type { ContentCache } from '../cache/content-cache.ts';
@@ -45,7 +47,7 @@ export function cachedVerify(verify: (job: VerifyJob) => Promise<VerifyResult>, 
     }
     const pending = (async () => {
       const result = await verify(job);
-      await options.cache.put('verify', key, result);
+      if (result.fail_stage !== 'timeout') await options.cache.put('verify', key, result);
       return result;
     })();
     inFlight.set(key, pending);

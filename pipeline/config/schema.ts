@@ -75,7 +75,9 @@ const verifySchema = z
     trials: z.number().int().positive().default(3),
     warmup: z.number().int().min(0).default(3),
     repeats: z.number().int().positive().default(20),
+    /** Per candidate, build time excluded (the build has build_timeout_s). */
     timeout_s: z.number().positive().default(300),
+    build_timeout_s: z.number().positive().default(900),
     /** Candidate processes at once (builds overlap; timing is one at a time per device). */
     workers: z.number().int().positive().default(2),
     cpu_threads: z.number().int().positive().default(1),

@@ -26,6 +26,8 @@ export interface LocalVerifierOptions {
   scratchRoot: string;
   /** torch threads per worker on the cpu backend. */
   cpuThreads?: number;
+  /** Seconds an extension build may take; a job's timeout_s does not count build time (default 900). */
+  buildTimeoutS?: number;
   /** Address-space limit per cpu worker, MiB (default 16384; 0: none). */
   memoryMb?: number;
   keepScratch?: boolean;
@@ -111,6 +113,7 @@ export class LocalVerifier implements DescribedVerifier {
     const args = [HARNESS_SCRIPT, '--stdin', '--build-root', o.buildRoot, '--scratch-root', o.scratchRoot];
     if (o.workers) args.push('--workers', String(o.workers));
     if (o.cpuThreads) args.push('--cpu-threads', String(o.cpuThreads));
+    if (o.buildTimeoutS) args.push('--build-timeout', String(o.buildTimeoutS));
     if (o.memoryMb !== undefined) args.push('--memory-mb', String(o.memoryMb));
     if (o.keepScratch) args.push('--keep-scratch');
     if (o.networkIsolation === false) args.push('--no-network-isolation');

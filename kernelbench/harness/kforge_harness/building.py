@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -16,7 +17,7 @@ import traceback
 import types
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from .loading import import_source
 
@@ -37,6 +38,27 @@ class CandidateImportError(Exception):
 def build_dir_for(source: str, build_root: Path) -> Path:
     digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
     return build_root / digest[:32]
+
+
+BUILD_FLOCK = ".kforge-build.flock"
+
+
+def own_build_dir(build_dir: Path) -> None:
+    """Take the candidate's build folder for the rest of this process, clearing what a killed build left.
+
+    torch's load_inline guards a build with a lock *file* (FileBaton) that a killed process never
+    removes; the next build of the same source then waits on it forever (seen after an interrupted
+    run). Builds of one source are serialised here by an flock, which the kernel releases when its
+    holder dies: whoever holds it knows that any torch lock file in the folder is stale.
+    Blocks while another live worker builds the same source (the caller brackets the wait as build time)."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(build_dir / BUILD_FLOCK, os.O_RDWR | os.O_CREAT, 0o644)  # kept open until exit
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    for stale in build_dir.glob("*/lock"):
+        try:
+            stale.unlink()
+        except OSError:
+            pass
 
 
 def trim_log(text: str, head: int = LOG_HEAD, tail: int = LOG_TAIL) -> str:
@@ -76,13 +98,18 @@ def capture_fds() -> Iterator[list[str]]:
 
 
 class FlagRecorder:
-    """Records the extra compiler/linker flags passed to load_inline / load during the import."""
+    """Records the extra compiler/linker flags passed to load_inline / load during the import, and says
+    when such a call (the build, or the load of a cached build) starts and ends: the driver gives the
+    build its own time limit, so a slow compiler on a busy host does not read as a hanging candidate."""
 
     KEYS = ("extra_cflags", "extra_cuda_cflags", "extra_ldflags")
 
-    def __init__(self) -> None:
+    def __init__(self, on_build_start: Callable[[], None] | None = None,
+                 on_build_end: Callable[[], None] | None = None) -> None:
         self.flags: list[str] = []
         self.names: list[str] = []
+        self._on_start, self._on_end = on_build_start, on_build_end
+        self._depth = 0
 
     @contextmanager
     def active(self) -> Iterator["FlagRecorder"]:
@@ -99,7 +126,15 @@ class FlagRecorder:
                     for flag in kwargs.get(key) or []:
                         if str(flag) not in self.flags:
                             self.flags.append(str(flag))
-                return fn(*args, **kwargs)
+                self._depth += 1
+                if self._depth == 1 and self._on_start:
+                    self._on_start()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    self._depth -= 1
+                    if self._depth == 0 and self._on_end:
+                        self._on_end()
 
             return recorded
 

@@ -37,6 +37,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--scratch-root", type=Path, default=tmp / "kforge-scratch")
     p.add_argument("--lock-dir", type=Path, default=Path(os.environ.get("KFORGE_LOCK_DIR") or tmp / "kforge-locks"),
                    help="device locks (one candidate times on a device at once, across drivers)")
+    p.add_argument("--build-timeout", type=float, default=900.0,
+                   help="seconds an extension build may take; the job's --timeout / timeout_s does not count it")
     p.add_argument("--cpu-threads", type=int, default=1, help="torch threads per worker on the cpu backend")
     p.add_argument("--memory-mb", type=int, default=16384, help="address-space limit per cpu worker (0: none)")
     p.add_argument("--keep-scratch", action="store_true")
@@ -133,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     driver = Driver(DriverOptions(
         build_root=args.build_root.resolve(), scratch_root=args.scratch_root.resolve(),
         lock_dir=args.lock_dir.resolve(),
-        workers=max(1, args.workers), cpu_threads=max(1, args.cpu_threads),
+        workers=max(1, args.workers), cpu_threads=max(1, args.cpu_threads), build_timeout_s=args.build_timeout,
         memory_mb=args.memory_mb or None, keep_scratch=args.keep_scratch,
         network_isolation=not args.no_network_isolation,
     ))

@@ -47,6 +47,8 @@ class DriverOptions:
     network_isolation: bool = True
     python: str = sys.executable
     lock_wait_cap_s: float = 3600.0
+    # The extension build has its own limit: the job's timeout_s pauses while load_inline/load runs.
+    build_timeout_s: float = 900.0
     parent_env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -106,7 +108,7 @@ class Driver:
         if self._stopping:  # stopped while this one was starting
             _kill_group(proc.pid)
         self._limit(proc.pid, job.backend)
-        outcome = _Watch(proc, read_fd, job.timeout_s, o.lock_wait_cap_s)
+        outcome = _Watch(proc, read_fd, job.timeout_s, o.lock_wait_cap_s, o.build_timeout_s)
         try:
             assert proc.stdin is not None
             proc.stdin.write(json.dumps(job.to_dict()).encode())
@@ -134,9 +136,13 @@ class Driver:
     def _verdict(self, job: VerifyJob, proc: subprocess.Popen, w: "_Watch", log_path: Path) -> dict[str, Any]:
         if w.result is not None:
             return w.result
-        if w.timed_out:
-            result = failure_result(job, "timeout", f"exceeded the time limit of {job.timeout_s:g} s; "
-                                    "the worker's process group was killed")
+        if w.build_timed_out:
+            result = failure_result(job, "timeout", f"the extension build did not finish within the build time limit "
+                                    f"of {self.options.build_timeout_s:g} s (--build-timeout); the worker's "
+                                    "process group was killed")
+        elif w.timed_out:
+            result = failure_result(job, "timeout", f"exceeded the time limit of {job.timeout_s:g} s (build time "
+                                    "not counted); the worker's process group was killed")
         else:
             rc = proc.returncode
             if rc is not None and rc < 0:
@@ -192,17 +198,21 @@ class Driver:
 
 
 class _Watch:
-    """Reads the worker's status pipe and enforces its deadline (paused while it waits for the lock)."""
+    """Reads the worker's status pipe and enforces its deadline, paused while it waits for the lock
+    (up to lock_cap_s) and while it builds (the build has its own limit, build_cap_s)."""
 
-    def __init__(self, proc: subprocess.Popen, fd: int, timeout_s: float, lock_cap_s: float):
+    def __init__(self, proc: subprocess.Popen, fd: int, timeout_s: float, lock_cap_s: float, build_cap_s: float):
         self.proc, self.fd, self.timeout_s, self.lock_cap_s = proc, fd, timeout_s, lock_cap_s
+        self.build_cap_s = build_cap_s
         self.result: dict[str, Any] | None = None
         self.partial: dict[str, Any] | None = None
         self.timed_out = False
+        self.build_timed_out = False
 
     def wait(self) -> None:
         deadline = time.monotonic() + self.timeout_s
         wait_started: float | None = None
+        build_started: float | None = None
         waited = 0.0
         buf = b""
         open_pipe = True
@@ -212,7 +222,11 @@ class _Watch:
                 if wait_started is not None and now - wait_started + waited > self.lock_cap_s:
                     deadline += self.lock_cap_s - waited  # the cap is spent: the clock runs again
                     waited, wait_started = self.lock_cap_s, None
-                if wait_started is None and now >= deadline:
+                if build_started is not None and now - build_started > self.build_cap_s:
+                    self.timed_out = self.build_timed_out = True
+                    _kill_group(self.proc.pid)
+                    break
+                if wait_started is None and build_started is None and now >= deadline:
                     self.timed_out = True
                     _kill_group(self.proc.pid)
                     break
@@ -221,7 +235,8 @@ class _Watch:
                         break
                     time.sleep(0.05)
                     continue
-                pause = 0.5 if wait_started is not None else min(0.5, max(0.01, deadline - now))
+                paused = wait_started is not None or build_started is not None
+                pause = 0.5 if paused else min(0.5, max(0.01, deadline - now))
                 ready, _, _ = select.select([self.fd], [], [], pause)
                 if not ready:
                     continue
@@ -234,7 +249,12 @@ class _Watch:
                     line, buf = buf.split(b"\n", 1)
                     event = self._parse(line)
                     kind = event.get("event")
-                    if kind == "lock_wait" and wait_started is None:
+                    if kind == "build_start" and build_started is None:
+                        build_started = time.monotonic()
+                    elif kind == "build_end" and build_started is not None:
+                        deadline += time.monotonic() - build_started
+                        build_started = None
+                    elif kind == "lock_wait" and wait_started is None:
                         wait_started = time.monotonic()
                     elif kind == "lock_acquired" and wait_started is not None:
                         waited += time.monotonic() - wait_started

@@ -13,6 +13,7 @@ FLAG_DOCS: dict[str, str] = {
     "nondeterministic_like_reference": "two runs gave different bits, and so do two runs of the reference (atomics)",
     "output_not_plain_tensor": "the output is a tensor subclass or has no real strided storage",
     "timing_phase_mismatch": "an output produced while timing failed the correctness check",
+    "reference_nondeterministic": "the reference's own outputs while timing missed its first one (a weak problem)",
     "event_host_time_mismatch": "host wall time far exceeds CUDA-event time: work escaped the timed stream",
     "cuda_error_after_forward": "the device reported a CUDA error after the candidate ran",
     "harness_tampered": "a function the harness trusts (allclose, perf_counter, synchronize...) was replaced",

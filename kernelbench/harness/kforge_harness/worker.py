@@ -1,7 +1,8 @@
 """One candidate, one process: `python -m kforge_harness.worker` (started by the driver).
 
 Reads one VerifyJob (JSON) on stdin. Talks to the driver over a status pipe (--status-fd), one JSON
-line per event: {"event": "lock_wait"}, {"event": "lock_acquired"}, {"event": "result", "result": ...}.
+line per event: {"event": "build_start"}, {"event": "build_end"} (around load_inline / load),
+{"event": "lock_wait"}, {"event": "lock_acquired"}, {"event": "partial", ...}, {"event": "result", "result": ...}.
 Everything the candidate prints goes to the worker's stdout/stderr (a log file the driver keeps).
 """
 from __future__ import annotations
@@ -62,7 +63,10 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
         ref_module = loading.load_reference(job.problem_code, scratch)
     except loading.LoadError as e:
         raise evaluation.Stop("load", str(e)) from e
-    recorder = building.FlagRecorder()
+    channel.send("build_start")  # waiting for another worker's build of this source is build time
+    building.own_build_dir(Path(args.build_dir))
+    channel.send("build_end")
+    recorder = building.FlagRecorder(lambda: channel.send("build_start"), lambda: channel.send("build_end"))
     try:
         cand_module, build_output = building.import_candidate(job.kernel_source, scratch, recorder)
     except building.BuildError as e:
