@@ -3,7 +3,7 @@
 
     python3 kernelbench/gpu/report_evidence.py docs/gpu/session-2026-11-22b > /tmp/tables.md
 
-Reads what is there: builtin.jsonl (issue 2), suite.json (issue 3 a), wrap.jsonl and pairs.jsonl
+Reads what is there: builtin.jsonl (issue 2), suite.json and suite-cpu.json (issue 3 a), wrap.jsonl and pairs.jsonl
 (issue 3 b), wrap-*.jsonl (reruns of part of the sweep), env.txt (the peaks, issue 3 c).
 """
 from __future__ import annotations
@@ -159,6 +159,8 @@ def main() -> None:
     print("## Builtin and wrong candidates (issue 2)\n\n" + builtin_table(load(d / "builtin.jsonl")))
     if (d / "suite.json").exists():
         print("\n## Suites, cuda fixtures (issue 3 a)\n\n" + suite_table(json.loads((d / "suite.json").read_text())))
+    if (d / "suite-cpu.json").exists():
+        print("\n## Suites, cpu fixtures (issue 3 a)\n\n" + suite_table(json.loads((d / "suite-cpu.json").read_text())))
     print("\n## Wrapped references (issue 3 b)\n\n" + sweep_summary(sweep))
     print("\n### Weak problems\n\n" + weak_table(sweep, names))
     print("\n### Speedup spread of identical code\n\n" + spread_table(sweep, recheck))
