@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-apt_packages=(python3 python3-torch libtorch-dev python3-numpy g++ chromium)
+# pybind11-dev and ninja-build are only Recommends of python3-torch, which --no-install-recommends skips;
+# load_inline needs both (torch's headers include pybind11, and it builds with ninja).
+apt_packages=(python3 python3-torch libtorch-dev python3-numpy pybind11-dev ninja-build g++ chromium)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
