@@ -43,22 +43,28 @@ def build_dir_for(source: str, build_root: Path) -> Path:
 BUILD_FLOCK = ".kforge-build.flock"
 
 
-def own_build_dir(build_dir: Path) -> None:
-    """Take the candidate's build folder for the rest of this process, clearing what a killed build left.
+@contextmanager
+def owned_build_dir(build_dir: Path, acquired: Callable[[], None]) -> Iterator[None]:
+    """Hold the candidate's build folder while importing (building) it, clearing what a killed build left.
 
     torch's load_inline guards a build with a lock *file* (FileBaton) that a killed process never
     removes; the next build of the same source then waits on it forever (seen after an interrupted
-    run). Builds of one source are serialised here by an flock, which the kernel releases when its
-    holder dies: whoever holds it knows that any torch lock file in the folder is stale.
-    Blocks while another live worker builds the same source (the caller brackets the wait as build time)."""
+    run). Imports of one source are serialised here by an flock, which the kernel releases when its
+    holder dies: whoever holds it knows that any torch lock file in the folder is stale. Blocks while
+    another live worker imports the same source; `acquired` is called once the folder is ours."""
     build_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(build_dir / BUILD_FLOCK, os.O_RDWR | os.O_CREAT, 0o644)  # kept open until exit
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    for stale in build_dir.glob("*/lock"):
-        try:
-            stale.unlink()
-        except OSError:
-            pass
+    fd = os.open(build_dir / BUILD_FLOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        acquired()
+        for stale in build_dir.glob("*/lock"):
+            try:
+                stale.unlink()
+            except OSError:
+                pass
+        yield
+    finally:
+        os.close(fd)  # releases the flock
 
 
 def trim_log(text: str, head: int = LOG_HEAD, tail: int = LOG_TAIL) -> str:

@@ -63,12 +63,11 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
         ref_module = loading.load_reference(job.problem_code, scratch)
     except loading.LoadError as e:
         raise evaluation.Stop("load", str(e)) from e
-    channel.send("build_start")  # waiting for another worker's build of this source is build time
-    building.own_build_dir(Path(args.build_dir))
-    channel.send("build_end")
     recorder = building.FlagRecorder(lambda: channel.send("build_start"), lambda: channel.send("build_end"))
+    channel.send("build_start")  # waiting for another worker's build of this source is build time
     try:
-        cand_module, build_output = building.import_candidate(job.kernel_source, scratch, recorder)
+        with building.owned_build_dir(Path(args.build_dir), lambda: channel.send("build_end")):
+            cand_module, build_output = building.import_candidate(job.kernel_source, scratch, recorder)
     except building.BuildError as e:
         result["compile_log"], result["compile_flags"] = e.log, recorder.as_string()
         raise evaluation.Stop("build", f"extension failed to build: {e}") from e
