@@ -25,6 +25,26 @@ export interface KernelParts {
   extraCudaCflags: string[];
 }
 
+/**
+ * The parts of a kernel whose forward takes one tensor and owns no parameters (unary, reduction,
+ * softmax templates): ModelNew.forward(x0) is kf_forward(x0).
+ */
+export function oneInputParts(
+  backend: Backend, label: string, source: string, extraCflags: string[], extraCudaCflags: string[],
+): KernelParts {
+  return {
+    backend,
+    label,
+    source,
+    declaration: 'torch::Tensor kf_forward(torch::Tensor x0);',
+    init: [],
+    inputs: 1,
+    call: '_ext.kf_forward(x0)',
+    extraCflags,
+    extraCudaCflags,
+  };
+}
+
 export class TemplateError extends Error {
   constructor(message: string) {
     super(message);

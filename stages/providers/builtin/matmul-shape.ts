@@ -61,3 +61,21 @@ export function matmulShape(analysis: SupportedAnalysis): MatmulShape {
 export function matmulCall(s: MatmulShape): string {
   return `_ext.kf_forward(${s.a}, ${s.b}, ${s.bias ?? `${s.a}.new_empty(0)`})`;
 }
+
+/**
+ * C++ lines both matmul templates open kf_forward(a0, b0, ...) with: contiguous A and B, M, K and N
+ * read from how each is stored, and `out` shaped as the reference's result (A's leading dims kept).
+ */
+export function matmulOperandsCpp(s: MatmulShape): string {
+  return `  auto A = a0.contiguous();
+  auto B = b0.contiguous();
+  const bool TA = ${s.transA}, TB = ${s.transB};
+  const int64_t K = TA ? A.size(0) : A.size(A.dim() - 1);
+  const int64_t M = TA ? A.size(1) : A.numel() / K;
+  const int64_t N = TB ? B.size(0) : B.size(1);
+  TORCH_CHECK((TB ? B.size(1) : B.size(0)) == K, "inner dimensions differ");
+  std::vector<int64_t> shape;
+  if (TA) { shape = {M, N}; } else { for (int64_t d = 0; d + 1 < A.dim(); ++d) shape.push_back(A.size(d)); shape.push_back(N); }
+  auto out = torch::empty(shape, A.options());
+`;
+}

@@ -7,7 +7,7 @@
  */
 import type { SupportedAnalysis } from '../analysis.ts';
 import { unaryExpr } from '../ops.ts';
-import { matmulCall, matmulShape } from '../matmul-shape.ts';
+import { matmulCall, matmulOperandsCpp, matmulShape } from '../matmul-shape.ts';
 import { CPU_FLAGS, CPU_HEADER, type KernelParts, type Params, flag, num } from '../kernel-parts.ts';
 
 export function cpuMatmul(analysis: SupportedAnalysis, params: Params): KernelParts {
@@ -26,17 +26,7 @@ static inline float kf_act(float v) { return ${act}; }
 
 torch::Tensor kf_forward(torch::Tensor a0, torch::Tensor b0, torch::Tensor bias0) {
   TORCH_CHECK(a0.scalar_type() == at::kFloat && b0.scalar_type() == at::kFloat, "float32 expected");
-  auto A = a0.contiguous();
-  auto B = b0.contiguous();
-  const bool TA = ${s.transA}, TB = ${s.transB};
-  const int64_t K = TA ? A.size(0) : A.size(A.dim() - 1);
-  const int64_t M = TA ? A.size(1) : A.numel() / K;
-  const int64_t N = TB ? B.size(0) : B.size(1);
-  TORCH_CHECK((TB ? B.size(1) : B.size(0)) == K, "inner dimensions differ");
-  std::vector<int64_t> shape;
-  if (TA) { shape = {M, N}; } else { for (int64_t d = 0; d + 1 < A.dim(); ++d) shape.push_back(A.size(d)); shape.push_back(N); }
-  auto out = torch::empty(shape, A.options());
-  const float* Ap = A.data_ptr<float>();
+${matmulOperandsCpp(s)}  const float* Ap = A.data_ptr<float>();
   const float* Bp = B.data_ptr<float>();
   std::vector<float> packA, packB;
   if (TA) {  // A stored (K, M): pack to (M, K)

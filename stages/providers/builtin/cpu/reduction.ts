@@ -6,7 +6,7 @@
  * the accumulator tile stays in L1 and every read is contiguous.
  */
 import type { SupportedAnalysis } from '../analysis.ts';
-import { CPU_FLAGS, CPU_HEADER, type KernelParts, type Params, TemplateError, flag, normDim, num } from '../kernel-parts.ts';
+import { CPU_FLAGS, CPU_HEADER, type KernelParts, type Params, TemplateError, oneInputParts, flag, normDim, num } from '../kernel-parts.ts';
 
 export function reductionShapes(analysis: SupportedAnalysis): { dim: number; outShape: number[] } {
   const op = analysis.op;
@@ -86,15 +86,5 @@ ${simd}
   return y;
 }
 `;
-  return {
-    backend: 'cpu',
-    label: op.op,
-    source,
-    declaration: 'torch::Tensor kf_forward(torch::Tensor x0);',
-    init: [],
-    inputs: 1,
-    call: '_ext.kf_forward(x0)',
-    extraCflags: flag(params, 'fastMath') ? [...CPU_FLAGS, '-ffast-math'] : [...CPU_FLAGS],
-    extraCudaCflags: [],
-  };
+  return oneInputParts('cpu', op.op, source, flag(params, 'fastMath') ? [...CPU_FLAGS, '-ffast-math'] : [...CPU_FLAGS], []);
 }

@@ -6,7 +6,7 @@
  * Rows with inner > 1 use per-column accumulators so the inner loop stays contiguous.
  */
 import type { SupportedAnalysis } from '../analysis.ts';
-import { CPU_FLAGS, CPU_HEADER, type KernelParts, type Params, TemplateError, flag, normDim, str } from '../kernel-parts.ts';
+import { CPU_FLAGS, CPU_HEADER, type KernelParts, type Params, TemplateError, oneInputParts, flag, normDim, str } from '../kernel-parts.ts';
 
 function rowBody(strategy: string, log: boolean, simd: string): string {
   const finish = log
@@ -82,15 +82,5 @@ ${rowBody(str(params, 'strategy'), log, simd)}
   return y;
 }
 `;
-  return {
-    backend: 'cpu',
-    label: op.op,
-    source,
-    declaration: 'torch::Tensor kf_forward(torch::Tensor x0);',
-    init: [],
-    inputs: 1,
-    call: '_ext.kf_forward(x0)',
-    extraCflags: flag(params, 'fastMath') ? [...CPU_FLAGS, '-ffast-math'] : [...CPU_FLAGS],
-    extraCudaCflags: [],
-  };
+  return oneInputParts('cpu', op.op, source, flag(params, 'fastMath') ? [...CPU_FLAGS, '-ffast-math'] : [...CPU_FLAGS], []);
 }

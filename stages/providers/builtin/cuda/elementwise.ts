@@ -7,7 +7,7 @@
  */
 import type { SupportedAnalysis } from '../analysis.ts';
 import { binaryExpr, unaryExpr } from '../ops.ts';
-import { CUDA_HEADER, type KernelParts, type Params, TemplateError, flag, num, str } from '../kernel-parts.ts';
+import { CUDA_HEADER, type KernelParts, type Params, TemplateError, oneInputParts, flag, num, str } from '../kernel-parts.ts';
 import { CUDA_COMMON } from './common.ts';
 
 function cudaFlags(params: Params): string[] {
@@ -95,17 +95,7 @@ torch::Tensor kf_forward(torch::Tensor x0) {
   return out;
 }
 `;
-  return {
-    backend: 'cuda',
-    label: op.op,
-    source,
-    declaration: 'torch::Tensor kf_forward(torch::Tensor x0);',
-    init: [],
-    inputs: 1,
-    call: '_ext.kf_forward(x0)',
-    extraCflags: ['-O3'],
-    extraCudaCflags: cudaFlags(params),
-  };
+  return oneInputParts('cuda', op.op, source, ['-O3'], cudaFlags(params));
 }
 
 export function cudaBinary(analysis: SupportedAnalysis, params: Params): KernelParts {

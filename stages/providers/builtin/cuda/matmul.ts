@@ -8,7 +8,7 @@
  */
 import type { SupportedAnalysis } from '../analysis.ts';
 import { unaryExpr } from '../ops.ts';
-import { matmulCall, matmulShape } from '../matmul-shape.ts';
+import { matmulCall, matmulOperandsCpp, matmulShape } from '../matmul-shape.ts';
 import { CUDA_HEADER, type KernelParts, type Params, TemplateError, flag, num } from '../kernel-parts.ts';
 import { CUDA_COMMON } from './common.ts';
 
@@ -113,17 +113,7 @@ ${db ? `  if (ktiles > 0) { load(0); store(0); }
 torch::Tensor kf_forward(torch::Tensor a0, torch::Tensor b0, torch::Tensor bias0) {
   TORCH_CHECK(a0.is_cuda() && b0.is_cuda(), "CUDA tensors expected");
   TORCH_CHECK(a0.scalar_type() == at::kFloat && b0.scalar_type() == at::kFloat, "float32 expected");
-  auto A = a0.contiguous();
-  auto B = b0.contiguous();
-  const bool TA = ${s.transA}, TB = ${s.transB};
-  const int64_t K = TA ? A.size(0) : A.size(A.dim() - 1);
-  const int64_t M = TA ? A.size(1) : A.numel() / K;
-  const int64_t N = TB ? B.size(0) : B.size(1);
-  TORCH_CHECK((TB ? B.size(1) : B.size(0)) == K, "inner dimensions differ");
-  std::vector<int64_t> shape;
-  if (TA) { shape = {M, N}; } else { for (int64_t d = 0; d + 1 < A.dim(); ++d) shape.push_back(A.size(d)); shape.push_back(N); }
-  auto out = torch::empty(shape, A.options());
-  if (out.numel() == 0) return out;
+${matmulOperandsCpp(s)}  if (out.numel() == 0) return out;
   auto biasc = bias0.contiguous();
   const float* bias = biasc.numel() > 0 ? biasc.data_ptr<float>() : nullptr;
   TORCH_CHECK((M + ${bm - 1}) / ${bm} <= 65535, "M too large for the grid");

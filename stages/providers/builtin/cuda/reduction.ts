@@ -8,7 +8,7 @@
  * outer size fits the grid.
  */
 import type { SupportedAnalysis } from '../analysis.ts';
-import { CUDA_HEADER, type KernelParts, type Params, TemplateError, num } from '../kernel-parts.ts';
+import { CUDA_HEADER, type KernelParts, type Params, TemplateError, oneInputParts, num } from '../kernel-parts.ts';
 import { reduceOps, reductionShapes } from '../cpu/reduction.ts';
 import { CUDA_COMMON } from './common.ts';
 
@@ -101,15 +101,5 @@ torch::Tensor kf_forward(torch::Tensor x0) {
   return out;
 }
 `;
-  return {
-    backend: 'cuda',
-    label: op.op,
-    source,
-    declaration: 'torch::Tensor kf_forward(torch::Tensor x0);',
-    init: [],
-    inputs: 1,
-    call: '_ext.kf_forward(x0)',
-    extraCflags: ['-O3'],
-    extraCudaCflags: ['-O3', '-lineinfo'],
-  };
+  return oneInputParts('cuda', op.op, source, ['-O3'], ['-O3', '-lineinfo']);
 }

@@ -7,7 +7,7 @@
  * any update. Softmax over an inner dim uses a column kernel (one thread per output column).
  */
 import type { SupportedAnalysis } from '../analysis.ts';
-import { CUDA_HEADER, type KernelParts, type Params, TemplateError, flag, normDim, num, str } from '../kernel-parts.ts';
+import { CUDA_HEADER, type KernelParts, type Params, TemplateError, oneInputParts, flag, normDim, num, str } from '../kernel-parts.ts';
 import { CUDA_COMMON } from './common.ts';
 
 export function cudaSoftmax(analysis: SupportedAnalysis, params: Params): KernelParts {
@@ -152,15 +152,5 @@ torch::Tensor kf_forward(torch::Tensor x0) {
   return out;
 }
 `;
-  return {
-    backend: 'cuda',
-    label: op.op,
-    source,
-    declaration: 'torch::Tensor kf_forward(torch::Tensor x0);',
-    init: [],
-    inputs: 1,
-    call: '_ext.kf_forward(x0)',
-    extraCflags: ['-O3'],
-    extraCudaCflags: ['-O3', '-lineinfo'],
-  };
+  return oneInputParts('cuda', op.op, source, ['-O3'], ['-O3', '-lineinfo']);
 }
