@@ -2,7 +2,8 @@
 
 Held for a worker's whole life (as it once was), the folder lock serialised workers with identical
 sources end to end: the second waited for the first's correctness trials and timing, and that wait was
-booked as its build time. A killed build's torch lock file must go, a live builder's must not."""
+booked as its build time. Whoever holds the lock knows any torch lock file in the folder is a killed
+build's, and removes it."""
 from __future__ import annotations
 
 import fcntl
