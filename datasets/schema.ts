@@ -72,6 +72,7 @@ export interface KernelRecord {
   kernel_source: string;
   backend: string; // 'cpu' | 'cuda'
   compile_flags: string | null;
+  build_rewrites: string[];
   compiled: boolean;
   compile_log: string | null; // trimmed
   static_findings: string[];
@@ -107,12 +108,15 @@ export interface KernelRecord {
   sol_floor_ms: number | null;
   sol_fraction: number | null; // floor / kernel time: 1.0 is the speed of light
   timing_method: string | null; // 'cuda_events+sync' | 'perf_counter'
+  gpu_kernel_time_ms: number | null; // summed GPU time of the kernels one profiled forward launched
 
   // 7. Integrity
   flags: string[];
   suspect: boolean;
   own_kernel_share: number | null;
   kernels_launched: string[];
+  reference_kernels_replaced: string[];
+  reference_kernels_kept: string[];
 
   // 8. Environment
   device_name: string | null;
@@ -177,7 +181,8 @@ export const COLUMNS: { [K in keyof KernelRecord]-?: ColumnSpec } = {
 
   kernel_source: { kind: 'utf8', nullable: false, group: 'artifact', doc: 'the candidate module (ModelNew) as verified' },
   backend: { kind: 'utf8', nullable: false, group: 'artifact', doc: 'cpu or cuda' },
-  compile_flags: { kind: 'utf8', nullable: true, group: 'artifact', doc: 'extra compiler flags seen in the source' },
+  compile_flags: { kind: 'utf8', nullable: true, group: 'artifact', doc: 'extra compiler flags the candidate asked for, as written in its source' },
+  build_rewrites: { kind: 'list<utf8>', nullable: false, group: 'artifact', doc: 'build flags the harness rewrote (an arch the toolchain rejects or that is not the device\'s), each as from -> to' },
   compiled: { kind: 'bool', nullable: false, group: 'artifact', doc: 'the module loaded and its extension built' },
   compile_log: { kind: 'utf8', nullable: true, group: 'artifact', doc: 'compiler output, trimmed to its head and tail' },
   static_findings: { kind: 'list<utf8>', nullable: false, group: 'artifact', doc: 'findings of the static check of the source' },
@@ -211,11 +216,14 @@ export const COLUMNS: { [K in keyof KernelRecord]-?: ColumnSpec } = {
   sol_floor_ms: { kind: 'float64', nullable: true, group: 'performance', doc: 'max(flops / peak rate, bytes / bandwidth) on this device' },
   sol_fraction: { kind: 'float64', nullable: true, group: 'performance', doc: 'sol_floor_ms / kernel_time_ms (1.0 = speed of light)' },
   timing_method: { kind: 'utf8', nullable: true, group: 'performance', doc: 'cuda_events+sync or perf_counter' },
+  gpu_kernel_time_ms: { kind: 'float64', nullable: true, group: 'performance', doc: 'summed GPU time of the kernels one profiled candidate forward launched (CUDA), next to the event time' },
 
   flags: { kind: 'list<utf8>', nullable: false, group: 'integrity', doc: 'anti-cheat and informative flags (README: Verification)' },
   suspect: { kind: 'bool', nullable: false, group: 'integrity', doc: 'a flag says the verdict cannot be trusted' },
   own_kernel_share: { kind: 'float64', nullable: true, group: 'integrity', doc: "share of GPU time in the candidate's own kernels (CUDA)" },
   kernels_launched: { kind: 'list<utf8>', nullable: false, group: 'integrity', doc: 'kernels the profiler saw during the forward (CUDA)' },
+  reference_kernels_replaced: { kind: 'list<utf8>', nullable: false, group: 'integrity', doc: "kernel families of the reference's forward that the candidate no longer runs (CUDA)" },
+  reference_kernels_kept: { kind: 'list<utf8>', nullable: false, group: 'integrity', doc: "kernel families of the reference's forward that the candidate still runs, e.g. a library GEMM (CUDA)" },
 
   device_name: { kind: 'utf8', nullable: true, group: 'environment', doc: 'GPU name, or the CPU model' },
   compute_capability: { kind: 'utf8', nullable: true, group: 'environment', doc: 'e.g. 9.0' },

@@ -103,6 +103,7 @@ export function buildRecord(o: CandidateOutcome): KernelRecord {
     kernel_source: source ?? '',
     backend: o.backend,
     compile_flags: v?.compile_flags ?? null,
+    build_rewrites: v?.build_rewrites ?? [],
     compiled: v?.compiled ?? false,
     compile_log: trim(v?.compile_log ?? null),
     static_findings: v?.static_findings ?? [],
@@ -136,11 +137,14 @@ export function buildRecord(o: CandidateOutcome): KernelRecord {
     sol_floor_ms: v?.sol_floor_ms ?? null,
     sol_fraction: v?.sol_fraction ?? null,
     timing_method: v?.timing_method ?? null,
+    gpu_kernel_time_ms: v?.gpu_kernel_time_ms ?? null,
 
     flags: v?.flags ?? [],
     suspect: v?.suspect ?? false,
     own_kernel_share: v?.own_kernel_share ?? null,
     kernels_launched: v?.kernels_launched ?? [],
+    reference_kernels_replaced: v?.reference_kernels_replaced ?? [],
+    reference_kernels_kept: v?.reference_kernels_kept ?? [],
 
     device_name: v?.env.device_name ?? null,
     compute_capability: v?.env.compute_capability ?? null,
