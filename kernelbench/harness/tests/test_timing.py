@@ -72,5 +72,89 @@ class TimingTest(unittest.TestCase):
         self.assertFalse(run.events_miss_work())
 
 
+class SimulatedGpu:
+    """A stream the host enqueues onto, with a clock: records the order of host-side calls, and plays
+    the queue when the host synchronises. The flush takes `flush_ms` of GPU time, the forward `call_ms`
+    of GPU time after `launch_ms` of host time to issue it."""
+
+    def __init__(self, flush_ms: float = 0.1, launch_ms: float = 0.03, call_ms: float = 0.02):
+        self.flush_ms, self.launch_ms, self.call_ms = flush_ms, launch_ms, call_ms
+        self.log: list[str] = []
+        self.host_s = 0.0  # host clock
+        self.gpu_s = 0.0  # when the GPU finishes what is queued so far
+        self.events: dict[str, float] = {}
+
+    def clock(self) -> float:
+        return self.host_s
+
+    def _enqueue(self, gpu_ms: float) -> float:
+        self.gpu_s = max(self.gpu_s, self.host_s) + gpu_ms / 1000.0  # idle GPU waits for the host
+        return self.gpu_s
+
+    def synchronize(self, _device=None) -> None:
+        self.log.append("sync")
+        self.host_s = max(self.host_s, self.gpu_s)
+
+    def event_class(self):
+        gpu = self
+
+        class Event:
+            def __init__(self, enable_timing: bool = False):
+                self.at: float | None = None
+
+            def record(self) -> None:
+                gpu.log.append(f"record{len([e for e in gpu.log if e.startswith('record')]) % 3}")
+                self.at = gpu._enqueue(0.0)
+
+            def elapsed_time(self, other: "Event") -> float:
+                return (other.at - self.at) * 1000.0
+
+        return Event
+
+    def flush(self) -> None:
+        self.log.append("flush")
+        self._enqueue(self.flush_ms)
+
+    def forward(self) -> torch.Tensor:
+        self.log.append("fn")
+        self.host_s += self.launch_ms / 1000.0  # host launch latency, then the kernel is queued
+        self._enqueue(self.call_ms)
+        return torch.zeros(1)
+
+
+class CudaTrialTest(unittest.TestCase):
+    def _time(self, gpu: SimulatedGpu, repeats: int = 4) -> timing.TimingRun:
+        with mock.patch.object(timing, "_perf_counter", gpu.clock), \
+                mock.patch.object(timing, "_synchronize", gpu.synchronize), \
+                mock.patch.object(timing, "_Event", gpu.event_class()):
+            return timing.time_calls(gpu.forward, torch.device("cuda"), 0, repeats, flusher=gpu)
+
+    def test_flush_runs_ahead_of_the_start_event(self):
+        gpu = SimulatedGpu()
+        self._time(gpu, repeats=1)
+        # record0: before the flush (the host window's event twin), record1: start, record2: end
+        self.assertEqual(gpu.log[-7:], ["sync", "record0", "flush", "record1", "fn", "record2", "sync"])
+        between = gpu.log[gpu.log.index("flush"):gpu.log.index("record1")]
+        self.assertNotIn("sync", between)
+
+    def test_host_launch_latency_hidden_behind_the_flush(self):
+        # 30 us to issue a 20 us kernel: with a synchronise after the flush the events saw 50 us.
+        gpu = SimulatedGpu(flush_ms=0.1, launch_ms=0.03, call_ms=0.02)
+        run = self._time(gpu)
+        self.assertEqual([round(t, 6) for t in run.trials_ms], [0.02] * 4)
+        self.assertEqual(run.method, "cuda_events+sync")
+
+    def test_host_clock_compared_over_the_same_window(self):
+        # A 2 ms flush ahead of a 0.1 ms call: the host clock sees 2.1 ms, the call's events 0.1 ms.
+        gpu = SimulatedGpu(flush_ms=2.0, launch_ms=0.01, call_ms=0.1)
+        run = self._time(gpu)
+        self.assertAlmostEqual(statistics.median(run.host_ms), 2.1)
+        self.assertAlmostEqual(statistics.median(run.window_ms), 2.1)
+        self.assertFalse(run.events_miss_work())  # flush time is not escaped work
+        # ... whereas work the events do not cover (host time beyond the window) still is.
+        escaped = timing.TimingRun(run.trials_ms, [h + 5.0 for h in run.host_ms], run.method, run.window_ms)
+        self.assertTrue(escaped.events_miss_work())
+
+
 if __name__ == "__main__":
     unittest.main()
