@@ -77,6 +77,8 @@ def judge(entry: dict[str, Any], result: dict[str, Any]) -> list[str]:
         problems.append(f"missing flags {missing}")
     if "suspect" in exp and result.get("suspect") != exp["suspect"]:
         problems.append(f"suspect={result.get('suspect')} (expected {exp['suspect']})")
+    if "build_rewritten" in exp and bool(result.get("build_rewrites")) != exp["build_rewritten"]:
+        problems.append(f"build_rewrites={result.get('build_rewrites')} (expected {'some' if exp['build_rewritten'] else 'none'})")
     for policy in exp.get("not_passes", []):
         if policy in result.get("passes_policies", []):
             problems.append(f"passes policy {policy!r}")

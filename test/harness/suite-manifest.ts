@@ -30,6 +30,7 @@ const fixtureSchema = z.object({
     suspect: z.boolean().optional(),
     not_passes: z.array(z.enum(TOLERANCE_POLICIES)).optional(),
     weak_reasons: z.array(z.string()).optional(),
+    build_rewritten: z.boolean().optional(),
   }).strict(),
 }).strict();
 export type SuiteFixture = z.infer<typeof fixtureSchema>;
@@ -67,6 +68,9 @@ export function mismatches(f: SuiteFixture, r: VerifyResult): string[] {
   const missing = e.flags.filter((flag) => !r.flags.includes(flag));
   if (missing.length) out.push(`missing flags ${missing.join(', ')} (has ${r.flags.join(', ') || 'none'})`);
   if (e.suspect !== undefined && r.suspect !== e.suspect) out.push(`suspect=${r.suspect}, expected ${e.suspect}`);
+  if (e.build_rewritten !== undefined && (r.build_rewrites.length > 0) !== e.build_rewritten) {
+    out.push(`build_rewrites=${JSON.stringify(r.build_rewrites)}, expected ${e.build_rewritten ? 'some' : 'none'}`);
+  }
   for (const p of e.not_passes ?? []) if (r.passes_policies.includes(p)) out.push(`passes policy '${p}'`);
   for (const w of e.weak_reasons ?? []) {
     if (!r.problem_facts.weak_reasons.includes(w)) out.push(`weak_reasons lacks '${w}' (${r.problem_facts.weak_reasons.join(', ')})`);

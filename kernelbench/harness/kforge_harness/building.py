@@ -4,7 +4,7 @@
   is a cache hit and two candidates reusing one extension name never share a directory.
 - `import_candidate` captures everything the compiler writes (fd-level, ninja writes there) and tells
   a build failure (the exception came out of torch.utils.cpp_extension) from any other import error.
-- `FlagRecorder` wraps load_inline/load for the duration of the import to record the extra flags.
+- `FlagRecorder` (flag_recorder.py) wraps load_inline/load during the import: flags, arch rewrites.
 """
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from .flag_recorder import FlagRecorder
 from .loading import import_source
 
 LOG_HEAD = 2048
@@ -101,59 +102,6 @@ def capture_fds() -> Iterator[list[str]]:
                 os.close(fd)
             f.seek(0)
             out.append(f.read().decode("utf-8", errors="replace"))
-
-
-class FlagRecorder:
-    """Records the extra compiler/linker flags passed to load_inline / load during the import, and says
-    when such a call (the build, or the load of a cached build) starts and ends: the driver gives the
-    build its own time limit, so a slow compiler on a busy host does not read as a hanging candidate."""
-
-    KEYS = ("extra_cflags", "extra_cuda_cflags", "extra_ldflags")
-
-    def __init__(self, on_build_start: Callable[[], None] | None = None,
-                 on_build_end: Callable[[], None] | None = None) -> None:
-        self.flags: list[str] = []
-        self.names: list[str] = []
-        self._on_start, self._on_end = on_build_start, on_build_end
-        self._depth = 0
-
-    @contextmanager
-    def active(self) -> Iterator["FlagRecorder"]:
-        from torch.utils import cpp_extension
-
-        originals = {n: getattr(cpp_extension, n) for n in ("load_inline", "load")}
-
-        def wrap(fn: Any) -> Any:
-            def recorded(*args: Any, **kwargs: Any) -> Any:
-                name = kwargs.get("name", args[0] if args else None)
-                if name is not None:
-                    self.names.append(str(name))
-                for key in self.KEYS:
-                    for flag in kwargs.get(key) or []:
-                        if str(flag) not in self.flags:
-                            self.flags.append(str(flag))
-                self._depth += 1
-                if self._depth == 1 and self._on_start:
-                    self._on_start()
-                try:
-                    return fn(*args, **kwargs)
-                finally:
-                    self._depth -= 1
-                    if self._depth == 0 and self._on_end:
-                        self._on_end()
-
-            return recorded
-
-        for n, fn in originals.items():
-            setattr(cpp_extension, n, wrap(fn))
-        try:
-            yield self
-        finally:
-            for n, fn in originals.items():
-                setattr(cpp_extension, n, fn)
-
-    def as_string(self) -> str | None:
-        return " ".join(self.flags) if self.flags else None
 
 
 INLINE_SOURCE_FILES = ("main.cpp", "cuda.cu")

@@ -28,7 +28,7 @@ _TRUSTED = tampering.snapshot()
 import torch  # noqa: E402
 import torch.utils.cpp_extension  # noqa: E402,F401  (its import-time warnings are not build output)
 
-from . import building, environment, evaluation, loading, problem_facts, profiling, sandbox  # noqa: E402
+from . import arch_flags, building, environment, evaluation, loading, problem_facts, profiling, sandbox  # noqa: E402
 from . import speed_of_light, static_check  # noqa: E402
 from .flags import SUSPECT_FLAGS  # noqa: E402
 from .inputs import init_inputs, input_maker, seed_everything  # noqa: E402
@@ -63,19 +63,21 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
         ref_module = loading.load_reference(job.problem_code, scratch)
     except loading.LoadError as e:
         raise evaluation.Stop("load", str(e)) from e
-    recorder = building.FlagRecorder(lambda: channel.send("build_start"), lambda: channel.send("build_end"))
+    # CUDA builds are retargeted to this device's arch (old -arch=sm_70 flags fail on CUDA 13).
+    arch = arch_flags.device_arch(*torch.cuda.get_device_capability(device)) if device.type == "cuda" else None
+    recorder = building.FlagRecorder(lambda: channel.send("build_start"), lambda: channel.send("build_end"), arch)
     channel.send("build_start")  # waiting for another worker's build of this source is build time
     try:
         with building.owned_build_dir(Path(args.build_dir), lambda: channel.send("build_end")):
             cand_module, build_output = building.import_candidate(job.kernel_source, scratch, recorder)
     except building.BuildError as e:
-        result["compile_log"], result["compile_flags"] = e.log, recorder.as_string()
+        result["compile_log"] = e.log
         raise evaluation.Stop("build", f"extension failed to build: {e}") from e
     except building.CandidateImportError as e:
-        result["compile_flags"] = recorder.as_string()
         raise evaluation.Stop("load", str(e)) from e
+    finally:
+        result["compile_flags"], result["build_rewrites"] = recorder.as_string(), list(recorder.rewrites)
     result["compiled"] = True
-    result["compile_flags"] = recorder.as_string()
     result["compile_log"] = building.trim_log(build_output) if build_output.strip() else None
     try:
         model_new = loading.check_candidate(cand_module)

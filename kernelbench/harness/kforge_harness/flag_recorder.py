@@ -1,0 +1,80 @@
+"""FlagRecorder: wraps load_inline / load while the candidate imports.
+
+It records the extra flags as the candidate wrote them, says when a build starts and ends (the driver
+gives builds their own time limit), and on CUDA builds retargets arch flags for another chip to the
+device's arch (arch_flags.py), keeping a list of those rewrites for the result.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from .arch_flags import retarget
+
+
+class FlagRecorder:
+    """Records the extra compiler/linker flags passed to load_inline / load during the import, and says
+    when such a call (the build, or the load of a cached build) starts and ends: the driver gives the
+    build its own time limit, so a slow compiler on a busy host does not read as a hanging candidate."""
+
+    KEYS = ("extra_cflags", "extra_cuda_cflags", "extra_ldflags")
+    # nvcc's flags get the device's arch substituted; host compiler flags just lose the stale arch.
+    RETARGET = {"extra_cuda_cflags": True, "extra_cflags": False}
+
+    def __init__(self, on_build_start: Callable[[], None] | None = None,
+                 on_build_end: Callable[[], None] | None = None, arch: str | None = None) -> None:
+        self.flags: list[str] = []  # as the candidate wrote them (the result's compile_flags)
+        self.names: list[str] = []
+        self.rewrites: list[str] = []  # the result's build_rewrites
+        self.arch = arch  # the device's arch ('90'); None on cpu builds, where arch flags are irrelevant
+        self._on_start, self._on_end = on_build_start, on_build_end
+        self._depth = 0
+
+    @contextmanager
+    def active(self) -> Iterator["FlagRecorder"]:
+        from torch.utils import cpp_extension
+
+        originals = {n: getattr(cpp_extension, n) for n in ("load_inline", "load")}
+
+        def wrap(fn: Any) -> Any:
+            def recorded(*args: Any, **kwargs: Any) -> Any:
+                name = kwargs.get("name", args[0] if args else None)
+                if name is not None:
+                    self.names.append(str(name))
+                for key in self.KEYS:
+                    for flag in kwargs.get(key) or []:
+                        if str(flag) not in self.flags:
+                            self.flags.append(str(flag))
+                if self.arch:
+                    kwargs = self._retargeted(kwargs)
+                self._depth += 1
+                if self._depth == 1 and self._on_start:
+                    self._on_start()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    self._depth -= 1
+                    if self._depth == 0 and self._on_end:
+                        self._on_end()
+
+            return recorded
+
+        for n, fn in originals.items():
+            setattr(cpp_extension, n, wrap(fn))
+        try:
+            yield self
+        finally:
+            for n, fn in originals.items():
+                setattr(cpp_extension, n, fn)
+
+    def _retargeted(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        out = dict(kwargs)
+        for key, substitute in self.RETARGET.items():
+            if out.get(key) and self.arch:
+                r = retarget([str(f) for f in out[key]], self.arch, substitute)
+                out[key] = r.flags
+                self.rewrites.extend(x for x in r.rewrites if x not in self.rewrites)
+        return out
+
+    def as_string(self) -> str | None:
+        return " ".join(self.flags) if self.flags else None
