@@ -2,20 +2,22 @@
 """Real-world fidelity: kernels KernelBench's own harness accepted, run through ours (GPU host).
 
     python3 kernelbench/gpu/fidelity.py --dev kernelbench/gpu/data/leaderboard-dev.jsonl --out "$OUT" \\
-        --levels 2 3 1 --limit-per-level 60 --deadline 540
+        --levels 2 3 1 --limit-per-level 60 --deadline 570
 
 Each line of the dev set (README of ../shared/realworld: id, level, problem_id, problem_name,
 problem_code, kernel_source, model, kernelbench_v0) becomes one VerifyJob against the reference as the
 kernel was written against, at KernelBench v0's tolerance (`loose`: 1e-2). The harness runs them
-(`verify.py --resume`), stopped at the deadline: run the same command again to continue. Then
-`$OUT/fidelity.md` holds the tables (fidelity_report.py), `$OUT/fidelity.jsonl` the results.
-`--report-only` rewrites the tables from the results there.
+(`verify.py --resume`), stopped at the deadline: run the same command again to continue. Results and
+builds live in `--work` (an ignored folder of the checkout, so they outlive one command's fresh $OUT);
+`fidelity.jsonl` (results) and `fidelity.md` (tables, fidelity_report.py) are copied to `--out` at the
+end of every run. `--report-only` rewrites the tables from the results there.
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -36,6 +38,7 @@ from fidelity_report import load_jsonl, write_report  # noqa: E402
 JOB_SETTINGS: dict[str, Any] = {"tolerance_policy": "loose", "trials": 3, "warmup": 3, "repeats": 20,
                                 "timeout_s": 180.0, "seed": 42, "compile_reference": False}
 GRACE_S = 30  # after SIGTERM at the deadline, how long verify.py gets to kill its workers
+WORK = HERE / "data" / "fidelity-work"  # ignored (kernelbench/gpu/data/): kept between commands on a host
 
 
 def select(lines: list[dict[str, Any]], levels: list[int], limit_per_level: int | None) -> list[dict[str, Any]]:
@@ -94,8 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--deadline", type=float, default=540.0, help="seconds for the whole script")
     p.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 2),
                    help="candidate processes at once: builds use the cores, timing queues on the device lock")
-    p.add_argument("--build-root", type=Path, default=Path("/tmp/kforge-fidelity-builds"),
-                   help="extension builds (kept: independent_timing.py loads them from here)")
+    p.add_argument("--work", type=Path, default=WORK, help="jobs, results and builds, kept for --resume")
     p.add_argument("--build-timeout", type=float, default=300.0)
     p.add_argument("--backend", choices=("cuda", "cpu"), default="cuda", help="cpu: a dry run of the plumbing")
     p.add_argument("--report-only", action="store_true")
@@ -103,15 +105,19 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     started = time.monotonic()
     args.out.mkdir(parents=True, exist_ok=True)
+    args.work.mkdir(parents=True, exist_ok=True)
     lines = select(load_jsonl(args.dev), args.levels, args.limit_per_level)
-    results_path = args.out / "fidelity.jsonl"
+    results_path = args.work / "fidelity.jsonl"
     if not args.report_only:
-        jobs_path = args.out / "fidelity-jobs.jsonl"
+        jobs_path = args.work / "fidelity-jobs.jsonl"
         jobs_path.write_text("".join(json.dumps(job_for(x, args.backend)) + "\n" for x in lines), encoding="utf-8")
         left = args.deadline - (time.monotonic() - started) - GRACE_S - 10  # the report needs a moment
-        run_harness(jobs_path, results_path, args.workers, args.build_root, args.build_timeout, left,
+        run_harness(jobs_path, results_path, args.workers, args.work / "builds", args.build_timeout, left,
                     args.harness_args)
-    table = write_report(lines, load_jsonl(results_path), args.out / "fidelity.md")
+    table = write_report(lines, load_jsonl(results_path), args.work / "fidelity.md")
+    for name in ("fidelity.jsonl", "fidelity.md"):
+        if (args.work / name).exists() and args.work.resolve() != args.out.resolve():
+            shutil.copy(args.work / name, args.out / name)
     print(table)
     return 0
 

@@ -6,10 +6,10 @@ measurement it had no part in.
     python3 kernelbench/gpu/independent_timing.py --dev kernelbench/gpu/data/leaderboard-dev.jsonl \\
         --out "$OUT" --deadline 240
 
-Reads `$OUT/fidelity.jsonl`; appends one line per candidate to `$OUT/independent.jsonl` (ids already
-there are skipped: rerun to continue) and writes `$OUT/independent.md`. The candidate's extension is
-loaded from the harness's build folder (`--build-root`, the same as fidelity.py's; keyed by source,
-and the same arch retargeting, so it is not rebuilt). Inputs are a fresh draw of the problem's
+Reads fidelity.py's `--work` folder (fidelity.jsonl, builds/); appends one line per candidate to
+`independent.jsonl` there (ids already there are skipped: rerun to continue) and copies it with
+`independent.md` to `--out`. The candidate's extension is loaded from the harness's build folder
+(`<work>/builds`, keyed by source, with the same arch retargeting, so it is not rebuilt). Inputs are a fresh draw of the problem's
 get_inputs() (same sizes, another seed); parameters are seeded alike for both models, as the harness
 does. Processes load in parallel; the timing itself holds the harness's device lock, one at a time.
 """
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -33,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "harness"))
 sys.path.insert(0, str(HERE))
 
+from fidelity import WORK  # noqa: E402
 from fidelity_report import load_jsonl, speedup_table, timing_rows, verdict_class  # noqa: E402
 
 INPUT_SEED = 20260101  # not the harness's seeds: a fresh draw of the same sizes
@@ -104,9 +106,9 @@ def run_child(task: dict[str, Any], timeout_s: float) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--one", action="store_true", help="(internal) measure the task on stdin")
-    p.add_argument("--dev", type=Path)
+    p.add_argument("--dev", type=Path, help="leaderboard-dev.jsonl (the sources); required unless --one")
     p.add_argument("--out", type=Path, default=Path(os.environ.get("OUT", "/tmp/kforge-fidelity")))
-    p.add_argument("--build-root", type=Path, default=Path("/tmp/kforge-fidelity-builds"))
+    p.add_argument("--work", type=Path, default=WORK, help="fidelity.py's --work")
     p.add_argument("--lock-dir", type=Path, default=DEFAULT_LOCK_DIR)
     p.add_argument("--deadline", type=float, default=240.0, help="seconds for the whole script")
     p.add_argument("--parallel", type=int, default=6, help="processes loading at once (timing is serialised)")
@@ -115,10 +117,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.one:
         print("KFORGE_RESULT " + json.dumps(measure_one(json.loads(sys.stdin.read()))), flush=True)
         os._exit(0)  # skip candidate destructors
+    if args.dev is None:
+        p.error("--dev is required")
     started = time.monotonic()
-    results = {str(r["candidate_id"]): r for r in load_jsonl(args.out / "fidelity.jsonl")}
+    results = {str(r["candidate_id"]): r for r in load_jsonl(args.work / "fidelity.jsonl")}
     lines = {str(x["id"]): x for x in load_jsonl(args.dev)} if args.dev else {}
-    out_path = args.out / "independent.jsonl"
+    out_path = args.work / "independent.jsonl"
     done = {str(t["id"]) for t in load_jsonl(out_path)}
     todo = [cid for cid, r in results.items() if verdict_class(r) == "accepted" and r.get("speedup")
             and cid in lines and cid not in done]
@@ -131,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             return
         x, r = lines[cid], results[cid]
         task = {"id": cid, "problem_code": x["problem_code"], "kernel_source": x["kernel_source"],
-                "build_root": str(args.build_root), "lock_dir": str(args.lock_dir), "backend": r.get("backend", "cuda"),
+                "build_root": str(args.work / "builds"), "lock_dir": str(args.lock_dir), "backend": r.get("backend", "cuda"),
                 "seed": 42}
         t = run_child(task, min(args.timeout_one, left))
         with write_lock, out_path.open("a", encoding="utf-8") as f:
@@ -142,7 +146,11 @@ def main(argv: list[str] | None = None) -> int:
     timings = load_jsonl(out_path)
     text = "\n".join(["# Harness speedup against triton.testing.do_bench (median), same GPU", "",
                       *speedup_table(timings, results), "", *timing_rows(timings, results), ""])
-    (args.out / "independent.md").write_text(text, encoding="utf-8")
+    (args.work / "independent.md").write_text(text, encoding="utf-8")
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name in ("independent.jsonl", "independent.md"):
+        if (args.work / name).exists() and args.work.resolve() != args.out.resolve():
+            shutil.copy(args.work / name, args.out / name)
     print(text)
     return 0
 
