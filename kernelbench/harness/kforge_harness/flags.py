@@ -61,6 +61,20 @@ SUSPECT_FLAGS: set[str] = {
 
 INFORMATIVE_FLAGS: set[str] = set(FLAG_DOCS) - SUSPECT_FLAGS
 
+# problem_facts.weak_reasons: why a problem is a weak test (on the problem's record, never a flag).
+WEAK_REASON_DOCS: dict[str, str] = {
+    "zeros_pass": "an all-zeros output passes the tolerance on both judged input draws",
+    "all_zero_output": "the reference's output is exactly zero on both judged draws (e.g. a ReLU after a large "
+                       "subtraction, for the initialisation the candidate is judged on)",
+    "constant_output": "a tensor filled with the output's mean passes the tolerance (more than one element)",
+    "input_insensitive": "the output for a second input draw passes against the first one's",
+    "scalar_output_insensitive": "a single-value output (a loss) moves less than the tolerance between two "
+                                 "draws: any one draw's value, hard-coded, passes",
+    "nondeterministic": "two reference runs on the same inputs disagree beyond the tolerance",
+    "nonfinite_output": "the reference's output holds NaN or inf",
+    "reference_raises": "the reference cannot be run with its own inputs",
+}
+
 assert SUSPECT_FLAGS <= set(FLAG_DOCS), "every suspect flag needs a description"
 
 

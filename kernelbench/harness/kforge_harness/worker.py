@@ -107,7 +107,8 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
     evaluation.check_device(device, "ModelNew construction")
 
     try:
-        facts = problem_facts.measure_problem(ref_module, make_inputs, device, job.tolerance_policy)
+        seeds = (init_seed, derive_seed(job.seed, "trial", 0), derive_seed(job.seed, "trial", 1))
+        facts = problem_facts.measure_problem(ref_module, make_inputs, device, job.tolerance_policy, seeds)
         result["problem_facts"].update(facts)
     except Exception as e:  # facts are evidence, not the verdict
         print(f"kforge: problem_facts failed: {type(e).__name__}: {e}", file=sys.stderr)
