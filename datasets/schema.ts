@@ -164,7 +164,7 @@ export const COLUMNS: { [K in keyof KernelRecord]-?: ColumnSpec } = {
   flops: { kind: 'float64', nullable: true, group: 'problem', doc: 'floating-point operations of one forward, where counted' },
   min_bytes: { kind: 'float64', nullable: true, group: 'problem', doc: 'fewest bytes one forward must move: inputs read once, output written once' },
   weak_problem: { kind: 'bool', nullable: true, group: 'problem', doc: 'the reference is a weak test (see weak_reasons); null if not measured' },
-  weak_reasons: { kind: 'list<utf8>', nullable: false, group: 'problem', doc: 'why: zeros_pass, input_insensitive, nondeterministic, ...' },
+  weak_reasons: { kind: 'list<utf8>', nullable: false, group: 'problem', doc: 'why: zeros_pass, all_zero_output, constant_output, input_insensitive, scalar_output_insensitive, nondeterministic, ... (flags.WEAK_REASON_DOCS)' },
 
   idea_text: { kind: 'utf8', nullable: false, group: 'generation', doc: 'the optimisation idea in natural language' },
   idea_category: { kind: 'utf8', nullable: false, group: 'generation', doc: 'one of the six categories of METHOD.md, or other' },

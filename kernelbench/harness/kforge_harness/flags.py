@@ -9,8 +9,10 @@ from __future__ import annotations
 FLAG_DOCS: dict[str, str] = {
     # Raised by the core while running the candidate.
     "inputs_modified": "the candidate changed its input tensors (checked after correctness and timing calls)",
-    "nondeterministic": "two runs on the same inputs gave different bits (uninitialised or out-of-bounds reads)",
-    "nondeterministic_like_reference": "two runs gave different bits, and so do two runs of the reference (atomics)",
+    "nondeterministic": "two runs on the same inputs gave different bits and one of them misses the tolerance "
+                        "against the reference (uninitialised or out-of-bounds reads, races)",
+    "nondeterministic_within_tolerance": "two runs on the same inputs gave different bits, both within tolerance "
+                                         "of the reference (atomics: a float sum reordered from run to run)",
     "output_not_plain_tensor": "the output is a tensor subclass or has no real strided storage",
     "timing_phase_mismatch": "an output produced while timing failed the correctness check",
     "reference_nondeterministic": "the reference's own outputs while timing missed its first one (a weak problem)",
@@ -20,7 +22,10 @@ FLAG_DOCS: dict[str, str] = {
     "sandbox:network_open": "the worker could not move itself into an empty network namespace",
     # Raised by profiling (CUDA only).
     "no_own_kernel": "no kernel launched during the profiled forward was compiled by the candidate",
-    "ran_reference_op": "most GPU time went to library/aten kernels of the reference's op, own share < 50%",
+    "ran_reference_op": "the candidate replaced none of the reference's kernel families, or its own kernels took "
+                        "under 5% of the GPU time while every aten kernel family of the reference still ran",
+    "library_ops_kept": "cuBLAS/cuDNN/CUTLASS kernels (gemm, conv) ran in the candidate's forward: a library op "
+                        "kept next to kernels of its own",
     # Raised by speed_of_light.
     "faster_than_light": "kernel time is under the speed-of-light floor max(FLOPs/peak, bytes/bandwidth)",
     "speedup_over_10x": "speedup over the reference above 10x: plausible but worth a human look",
@@ -55,6 +60,20 @@ SUSPECT_FLAGS: set[str] = {
 }
 
 INFORMATIVE_FLAGS: set[str] = set(FLAG_DOCS) - SUSPECT_FLAGS
+
+# problem_facts.weak_reasons: why a problem is a weak test (on the problem's record, never a flag).
+WEAK_REASON_DOCS: dict[str, str] = {
+    "zeros_pass": "an all-zeros output passes the tolerance on both judged input draws",
+    "all_zero_output": "the reference's output is exactly zero on both judged draws (e.g. a ReLU after a large "
+                       "subtraction, for the initialisation the candidate is judged on)",
+    "constant_output": "a tensor filled with the output's mean passes the tolerance (more than one element)",
+    "input_insensitive": "the output for a second input draw passes against the first one's",
+    "scalar_output_insensitive": "a single-value output (a loss) moves less than the tolerance between two "
+                                 "draws: any one draw's value, hard-coded, passes",
+    "nondeterministic": "two reference runs on the same inputs disagree beyond the tolerance",
+    "nonfinite_output": "the reference's output holds NaN or inf",
+    "reference_raises": "the reference cannot be run with its own inputs",
+}
 
 assert SUSPECT_FLAGS <= set(FLAG_DOCS), "every suspect flag needs a description"
 

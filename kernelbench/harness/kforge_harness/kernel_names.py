@@ -11,12 +11,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-# Library and aten kernels: the op done by someone else's code.
-_LIBRARY = re.compile(
-    r"gemm|gemv|cutlass|cublas|cudnn|xmma|magma|winograd|implicit_convolve|convolve_|"
-    r"at::native::|cunn_|splitKreduce|triton_|nvjet|cutensor|^void at::|^at::|"
-    # Only ever tested on kernels that are not the candidate's own: generic op names are safe here.
-    r"softmax|layer_?norm|reduce_kernel|elementwise_kernel|conv|matmul|batch_?norm|pool", re.I)
 # Symbols the candidate's .so defines that came from headers, not from the candidate.
 _FOREIGN_NAMESPACES = ("at::", "c10::", "torch::", "pybind11::", "std::", "__gnu_cxx::", "caffe2::", "cub::",
                        "thrust::", "cuda::", "__cxx", "_GLOBAL__")
@@ -38,10 +32,6 @@ def base_name(name: str) -> str:
             break
     head = text[:cut].replace("(anonymous namespace)::", "")
     return head.rsplit("::", 1)[-1].strip()
-
-
-def is_library_kernel(name: str) -> bool:
-    return bool(_LIBRARY.search(name))
 
 
 def in_library_namespace(name: str) -> bool:

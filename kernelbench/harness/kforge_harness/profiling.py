@@ -1,10 +1,11 @@
-"""Which GPU kernels one candidate forward launches, and whose they are (VERIFICATION.md exploit 1).
+"""Which GPU kernels one candidate forward launches, whose they are, and which of the reference's ops it
+replaced (VERIFICATION.md exploit 1).
 
 A kernel is the candidate's own when its name is a function the candidate compiled: a symbol of a
 .so under its build dir (nm, cuobjdump) or a `__global__` in the sources load_inline wrote there.
-Flags: 'no_own_kernel' (nothing launched is its own) and 'ran_reference_op' (most GPU time went to
-library/aten kernels of the reference's op while its own share is under half, or every kernel of the
-reference ran). The rules are `judge_kernels`, a pure function; CPU: nothing to say.
+The reference's kernels and the candidate's other kernels are compared by family (kernel_families):
+keeping the library GEMM or convolution and replacing the rest is the ordinary honest level-2/3 kernel.
+The rules are `judge_kernels`, a pure function; CPU: nothing to say.
 """
 from __future__ import annotations
 
@@ -16,15 +17,20 @@ from typing import Any
 import torch
 
 from .flop_count import torch_identities_kept
-from .kernel_names import base_name, global_functions, in_library_namespace, is_library_kernel, own_kernel_names
+from .kernel_families import families, is_aten_family, is_library_family
+from .kernel_names import base_name, global_functions, in_library_namespace, own_kernel_names
 
-OWN_SHARE_MIN = 0.5
+# Below this share of the forward's GPU time the candidate's own kernels are a copy or a fill next to
+# the real work, not the work: an honest fused epilogue of a kept GEMM is a few percent, but then the
+# reference's aten kernels it fused are gone (see judge_kernels).
+OWN_WORK_SHARE_MIN = 0.05
 MAX_NAMES = 64
 _PROFILER_WORKS: dict[str, bool] = {}
 
 
 def _empty() -> dict[str, Any]:
-    return {"kernels_launched": [], "own_kernel_share": None, "flags": []}
+    return {"kernels_launched": [], "own_kernel_share": None, "gpu_kernel_time_ms": None,
+            "reference_kernels_replaced": [], "reference_kernels_kept": [], "flags": []}
 
 
 def _gpu_events(fn: Any, device: torch.device) -> list[tuple[str, float]]:
@@ -96,30 +102,43 @@ def judge_kernels(events: list[tuple[str, float]], own: set[str], ref_names: set
     """The verdict on one profiled forward: (kernel name, GPU us) events, the candidate's own function
     names, and the full names of the kernels the reference launched (None: not profiled).
 
-    'ran_reference_op' has two grounds: most of the time went to the reference's / library kernels
-    while the own share is under half, or every kernel the reference launches ran in the candidate
-    too. The second catches the reference wrapped with a slow kernel of the candidate's own, whose
-    share then passes half (seen on the H100 with KernelBench's elementwise problems plus a copy)."""
+    The candidate's kernels that are not its own, and the reference's, are reduced to families;
+    `reference_kernels_replaced` are the reference's families the candidate no longer runs,
+    `reference_kernels_kept` those it still runs. 'ran_reference_op' (suspect) on either ground:
+    - it replaced nothing: every family of the reference still runs (the reference wrapped with a copy
+      of its own, whatever that copy's share of the time);
+    - its own kernels do no work of the problem's: under OWN_WORK_SHARE_MIN of the GPU time while every
+      aten family of the reference still runs. What it replaced can then only be library work, done by
+      kernels far cheaper than the library's: in practice the library op reached by another torch route
+      (a convolution through unfold + matmul) next to a copy of its own. An honest fused epilogue of a
+      kept GEMM/convolution replaces the reference's aten kernels and passes, however small its share.
+    Without a profiled reference only the second ground can be judged, on every non-own kernel.
+    'library_ops_kept' (informative): cuBLAS/cuDNN/CUTLASS kernels ran in the candidate's forward.
+    'no_own_kernel' (suspect): nothing launched is the candidate's own."""
     def is_own(name: str) -> bool:
         return base_name(name) in own and not in_library_namespace(name)
 
-    result: dict[str, Any] = {"kernels_launched": _unique([n for n, _ in events]), "own_kernel_share": None,
-                              "flags": []}
     total = sum(us for _, us in events)
     own_us = sum(us for n, us in events if is_own(n))
-    if total > 0:
-        result["own_kernel_share"] = own_us / total
+    others = families(n for n, _ in events if not is_own(n))
+    ref = families(ref_names) if ref_names is not None else None
+    result: dict[str, Any] = {
+        "kernels_launched": _unique([n for n, _ in events]),
+        "own_kernel_share": own_us / total if total > 0 else None,
+        "gpu_kernel_time_ms": total / 1000.0 if events else None,
+        "reference_kernels_replaced": sorted(ref - others) if ref is not None else [],
+        "reference_kernels_kept": sorted(ref & others) if ref is not None else [],
+        "flags": [],
+    }
+    flags: list[str] = result["flags"]
     if not any(is_own(n) for n, _ in events):
         if events or ref_names is None or ref_names:  # a reference with no kernels allows none
-            result["flags"].append("no_own_kernel")
-    ran_reference = False
-    if total > 0 and own_us / total < OWN_SHARE_MIN:
-        ref_us = sum(us for n, us in events if not is_own(n) and
-                     (is_library_kernel(n) or (ref_names is not None and n in ref_names)))
-        ran_reference = ref_us / total > OWN_SHARE_MIN
-    launched = {n for n, _ in events}
-    if ref_names and ref_names <= launched:
-        ran_reference = True
-    if ran_reference:
-        result["flags"].append("ran_reference_op")
+            flags.append("no_own_kernel")
+    replaced_nothing = bool(ref) and ref <= others
+    trivial_own = total > 0 and own_us / total < OWN_WORK_SHARE_MIN
+    aten_kept = {f for f in (ref if ref is not None else others) if is_aten_family(f)} <= others
+    if replaced_nothing or (trivial_own and bool(others) and aten_kept):
+        flags.append("ran_reference_op")
+    if any(is_library_family(f) for f in others):
+        flags.append("library_ops_kept")
     return result

@@ -12,7 +12,10 @@ from typing import Any
 
 # 0.2.0: interleaved timing, the reference-superset and reference-determinism rules (verdicts changed:
 # the version is part of the verification cache key, so no 0.1 verdict is reused).
-VERIFIER_VERSION = "kforge-harness/0.2.0"
+# 0.3.0: ran_reference_op from replaced kernel families (a kept library GEMM/conv under an own epilogue
+# passes), nondeterminism judged against the tolerance, problem facts on the judged init and draws,
+# CPU NaN poisoning (verdicts changed: no 0.2 verdict is reused).
+VERIFIER_VERSION = "kforge-harness/0.3.0"
 
 BACKENDS = ("cpu", "cuda")
 TOLERANCE_POLICIES = ("default", "loose")

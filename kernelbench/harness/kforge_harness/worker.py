@@ -109,7 +109,8 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
     evaluation.check_device(device, "ModelNew construction")
 
     try:
-        facts = problem_facts.measure_problem(ref_module, make_inputs, device, job.tolerance_policy)
+        seeds = (init_seed, derive_seed(job.seed, "trial", 0), derive_seed(job.seed, "trial", 1))
+        facts = problem_facts.measure_problem(ref_module, make_inputs, device, job.tolerance_policy, seeds)
         result["problem_facts"].update(facts)
     except Exception as e:  # facts are evidence, not the verdict
         print(f"kforge: problem_facts failed: {type(e).__name__}: {e}", file=sys.stderr)
@@ -124,6 +125,9 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
                                           kernel_source=job.kernel_source)
         result["kernels_launched"] = list(prof.get("kernels_launched") or [])
         result["own_kernel_share"] = finite_or_none(prof.get("own_kernel_share"))
+        result["gpu_kernel_time_ms"] = finite_or_none(prof.get("gpu_kernel_time_ms"))
+        result["reference_kernels_replaced"] = list(prof.get("reference_kernels_replaced") or [])
+        result["reference_kernels_kept"] = list(prof.get("reference_kernels_kept") or [])
         flags.extend(prof.get("flags") or [])
     except Exception as e:
         print(f"kforge: profiling failed: {type(e).__name__}: {e}", file=sys.stderr)

@@ -35,6 +35,22 @@ class ChunkedTest(unittest.TestCase):
         self.assertEqual(list(chunked.slices(torch.empty(0, 3))), [])
         self.assertEqual(torch.cat(list(chunked.slices(torch.tensor(3.0)))).tolist(), [3.0])
 
+    def test_fingerprint_is_the_bits(self):
+        g = torch.Generator().manual_seed(1)
+        t = torch.randn(6, 10, generator=g)
+        self.assertEqual(chunked.fingerprint(t), chunked.fingerprint(t.clone()))
+        # Same values in another layout: same fingerprint (slices run in reshape(-1) order).
+        self.assertEqual(chunked.fingerprint(t.t().contiguous().t()), chunked.fingerprint(t))
+        swapped = t.clone().reshape(-1)
+        swapped[[3, 4]] = swapped[[4, 3]]
+        self.assertNotEqual(chunked.fingerprint(swapped.reshape(6, 10)), chunked.fingerprint(t))
+        last_bit = t.clone()
+        last_bit[5, 9] = torch.nextafter(last_bit[5, 9], torch.tensor(float("inf")))
+        self.assertNotEqual(chunked.fingerprint(last_bit), chunked.fingerprint(t))
+        for x in (t.half(), t > 0, t.double(), (t * 100).long(), torch.tensor(2.5)):
+            self.assertEqual(chunked.fingerprint(x), chunked.fingerprint(x.clone()), x.dtype)
+        self.assertNotEqual(correctness.fingerprint([t, t]), correctness.fingerprint([t, last_bit]))
+
     def test_errors_match_the_whole_tensor_computation(self):
         g = torch.Generator().manual_seed(0)
         r = torch.randn(13, 11, generator=g)

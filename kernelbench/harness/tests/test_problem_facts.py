@@ -6,7 +6,7 @@ import unittest
 
 import torch
 
-from helpers import builtin_problem, import_problem
+from helpers import REPO, builtin_problem, import_problem
 from kforge_harness.inputs import input_maker
 from kforge_harness.problem_facts import measure_problem
 
@@ -32,8 +32,17 @@ def get_init_inputs():
 """
 
 
-def facts_for(module, policy: str = "default") -> dict:
-    return measure_problem(module, input_maker(module, CPU), CPU, policy)
+FIXTURE_PROBLEMS = REPO / "test" / "fixtures" / "candidates" / "problems"
+
+
+def facts_for(module, policy: str = "default", seeds=None) -> dict:
+    if seeds is None:
+        return measure_problem(module, input_maker(module, CPU), CPU, policy)
+    return measure_problem(module, input_maker(module, CPU), CPU, policy, seeds)
+
+
+def fixture_problem(name: str):
+    return import_problem((FIXTURE_PROBLEMS / name).read_text(encoding="utf-8"))
 
 
 def weak(expr: str, extra: str = "") -> dict:
@@ -85,6 +94,38 @@ class ProblemFactsTest(unittest.TestCase):
         facts = weak("torch.full_like(x, 3.0) + 0 * x")
         self.assertIn("constant_output", facts["weak_reasons"])
         self.assertIn("input_insensitive", facts["weak_reasons"])
+
+    def test_exact_zeros_are_judged_on_the_verified_initialisation(self):
+        # Whether the output is all zeros depends on the init seed: the facts must follow the seeds the
+        # candidate is judged with. Ground truth computed here, straight from the reference.
+        module = fixture_problem("weak_relu_after_subtract.py")
+        make = input_maker(module, CPU)
+        seen = set()
+        for init_seed in range(12):
+            seeds = (init_seed, 1000 + init_seed, 2000 + init_seed)
+            torch.manual_seed(init_seed)
+            model = module.Model(*module.get_init_inputs())
+            with torch.no_grad():
+                zero = all(bool((model(*make(s)) == 0).all()) for s in seeds[1:])
+            seen.add(zero)
+            reasons = facts_for(module, seeds=seeds)["weak_reasons"]
+            with self.subTest(init_seed=init_seed, zero=zero):
+                self.assertEqual("all_zero_output" in reasons, zero, reasons)
+                self.assertEqual("zeros_pass" in reasons, zero, reasons)
+        self.assertEqual(seen, {True, False})  # both kinds of initialisation were tried
+
+    def test_scalar_loss_that_barely_moves(self):
+        facts = facts_for(fixture_problem("weak_scalar_loss.py"))
+        self.assertTrue(facts["weak_problem"])
+        self.assertIn("scalar_output_insensitive", facts["weak_reasons"])
+        from kforge_harness.flags import WEAK_REASON_DOCS
+        self.assertLessEqual(set(facts["weak_reasons"]), set(WEAK_REASON_DOCS))
+        self.assertNotIn("constant_output", facts["weak_reasons"])  # said of tensors of more than one value
+        self.assertNotIn("zeros_pass", facts["weak_reasons"])
+        # A scalar that moves with its input is not weak.
+        moving = facts_for(import_problem(TEMPLATE.format(expr="x.sum()", extra="")))
+        self.assertNotIn("scalar_output_insensitive", moving["weak_reasons"])
+        self.assertFalse(moving["weak_problem"], moving["weak_reasons"])
 
     def test_dropout_in_training_mode_is_nondeterministic(self):
         facts = weak("self.drop(x)", extra="        self.drop = nn.Dropout(0.5)\n")

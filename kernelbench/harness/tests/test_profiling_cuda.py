@@ -18,6 +18,15 @@ __global__ void kf_test_scale(const float* x, float* y, int64_t n) {
   int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
   if (i < n) y[i] = 2.f * x[i];
 }
+__global__ void kf_test_bias_relu(float* y, const float* b, int64_t n, int64_t cols) {
+  int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
+  if (i < n) y[i] = fmaxf(y[i] + b[i % cols], 0.f);
+}
+torch::Tensor bias_relu(torch::Tensor y, torch::Tensor b) {
+  int64_t n = y.numel();
+  kf_test_bias_relu<<<(n + 255) / 256, 256, 0, c10::cuda::getCurrentCUDAStream()>>>(y.data_ptr<float>(), b.data_ptr<float>(), n, b.numel());
+  return y;
+}
 torch::Tensor scale(torch::Tensor x) {
   auto y = torch::empty_like(x);
   int64_t n = x.numel();
@@ -34,8 +43,8 @@ class CudaProfilingTest(unittest.TestCase):
         from torch.utils.cpp_extension import load_inline
         cls.build = Path(tempfile.mkdtemp(prefix="kforge-prof-"))
         os.environ["TORCH_EXTENSIONS_DIR"] = str(cls.build)
-        cls.ext = load_inline(name="kf_prof_test", cpp_sources="torch::Tensor scale(torch::Tensor x);",
-                              cuda_sources=CUDA_SRC, functions=["scale"], verbose=False)
+        cls.ext = load_inline(name="kf_prof_test", cpp_sources="torch::Tensor scale(torch::Tensor x);\ntorch::Tensor bias_relu(torch::Tensor y, torch::Tensor b);",
+                              cuda_sources=CUDA_SRC, functions=["scale", "bias_relu"], verbose=False)
         cls.dev = torch.device("cuda")
 
     def test_own_kernel_is_recognised(self):
@@ -83,6 +92,35 @@ class CudaProfilingTest(unittest.TestCase):
         out = profile_forward(Lib(), [a, a], self.dev, self.build, reference_model=Lib())
         self.assertEqual(out["own_kernel_share"], 0.0)
         self.assertIn("no_own_kernel", out["flags"])
+        self.assertIn("ran_reference_op", out["flags"])
+
+    def test_library_gemm_kept_under_an_own_epilogue(self):
+        # The commonest honest level-2 kernel: cuBLAS does the GEMM, an own kernel the bias and ReLU.
+        ext = self.ext
+        ref = torch.nn.Sequential(torch.nn.Linear(1024, 1024), torch.nn.ReLU()).to(self.dev)
+
+        class Fused(torch.nn.Module):
+            def forward(self, x):
+                return ext.bias_relu(torch.nn.functional.linear(x, ref[0].weight), ref[0].bias)
+
+        x = [torch.randn(512, 1024, device=self.dev)]
+        out = profile_forward(Fused(), x, self.dev, self.build, reference_model=ref, kernel_source=CUDA_SRC)
+        self.assertEqual(out["flags"], ["library_ops_kept"], out)
+        self.assertEqual(out["reference_kernels_kept"], ["gemm"], out)
+        self.assertTrue(out["reference_kernels_replaced"], out)
+        self.assertGreater(out["gpu_kernel_time_ms"], 0.0)
+
+    def test_reference_wrapped_with_an_own_copy(self):
+        ext = self.ext
+        ref = torch.nn.Sequential(torch.nn.Linear(1024, 1024), torch.nn.ReLU()).to(self.dev)
+
+        class Wrapped(torch.nn.Module):
+            def forward(self, x):
+                return ext.scale(ref(x)) * 0.5
+
+        out = profile_forward(Wrapped(), [torch.randn(512, 1024, device=self.dev)], self.dev, self.build,
+                              reference_model=ref, kernel_source=CUDA_SRC)
+        self.assertEqual(out["reference_kernels_replaced"], [], out)
         self.assertIn("ran_reference_op", out["flags"])
 
     def test_mixed_forward_share(self):

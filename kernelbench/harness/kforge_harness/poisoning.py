@@ -1,0 +1,74 @@
+"""Free memory filled with NaN before each candidate run (VERIFICATION.md exploits 3, 4 and 15).
+
+A candidate that returns a recycled block (the reference's output left in the cache), reads memory it
+never wrote (torch::empty, partly filled) or whose launch silently failed then returns NaN, not the
+answer by luck. CUDA: every kind of free device memory is filled; CPU: blocks of the outputs' sizes.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from . import correctness
+
+POISON_CHUNK_BYTES = 1 << 30
+# Left free for the other workers on the device (contexts, import-time allocations of their candidates).
+POISON_MARGIN_BYTES = 2 << 30
+
+
+def poison_free_memory(device: torch.device, block_bytes: list[int]) -> None:
+    """Release cached blocks, then fill what is free with NaN and hand it back to the cache.
+
+    Three kinds of free memory can hand a candidate stale data: a block the size of its output (a
+    large allocation never fits in a smaller cached block, so without one of its size the candidate
+    gets fresh device memory, which may still hold an earlier trial's reference output); free blocks
+    inside segments that stay cached because other tensors live in them (empty_cache cannot release
+    those); and memory the driver would give a new segment. All three are filled.
+    """
+    if device.type != "cuda":
+        _poison_host_blocks(block_bytes)
+        return
+    torch.cuda.empty_cache()
+    chunks = []
+    try:
+        for size in sorted((b for b in block_bytes if b >= 4), reverse=True):
+            chunks.append(torch.full((size // 4,), float("nan"), dtype=torch.float32, device=device))
+        for size in sorted(_free_cached_block_sizes(device)):
+            chunks.append(torch.full((size // 4,), float("nan"), dtype=torch.float32, device=device))
+        free, _ = torch.cuda.mem_get_info(device)
+        while free > POISON_MARGIN_BYTES + 1024:
+            n = min(POISON_CHUNK_BYTES, free - POISON_MARGIN_BYTES)
+            chunks.append(torch.full((n // 4,), float("nan"), dtype=torch.float32, device=device))
+            free -= n
+    except RuntimeError:
+        pass  # out of memory: what we filled is enough
+    torch.cuda.synchronize(device)
+    del chunks  # back to the caching allocator, NaN-filled, for the candidate to be handed
+
+
+def _poison_host_blocks(block_bytes: list[int]) -> None:
+    """CPU: blocks of the outputs' sizes, NaN-filled and freed, so the allocator's free lists hold NaN
+    where a candidate's torch::empty of that size is served from (glibc reuses the freed chunk)."""
+    chunks = [torch.full((size // 4,), float("nan"), dtype=torch.float32) for size in block_bytes if size >= 4]
+    del chunks
+
+
+def output_bytes(out: Any) -> list[int]:
+    return [t.numel() * t.element_size() for t in correctness.flatten_output(out) if isinstance(t, torch.Tensor)]
+
+
+def _free_cached_block_sizes(device: torch.device) -> list[int]:
+    try:
+        snapshot = torch.cuda.memory_snapshot()
+    except Exception:
+        return []
+    index = device.index if device.index is not None else torch.cuda.current_device()
+    return [int(b["size"]) for seg in snapshot if seg.get("device", index) == index
+            for b in seg.get("blocks", []) if b.get("state") == "inactive" and int(b["size"]) >= 4]
+
+
+def release_poison(device: torch.device) -> None:
+    """Hand the NaN-filled cache back to the device: other workers share it."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
