@@ -147,6 +147,20 @@ class ProfilingTest(unittest.TestCase):
         self.assertEqual(judge_kernels([("ampere_sgemm_128x64_nn", 90.0), ("void own_tanh(float*)", 10.0)],
                                        {"own_tanh"}, None)["flags"], ["library_ops_kept"])
 
+    def test_driver_memsets_and_copies_are_no_family(self):
+        # A reference's cuBLAS call issues a memset the candidate's route to the same GEMM may not: were
+        # memsets a family, the wrapped reference would read as having replaced one.
+        gemm = "ampere_sgemm_128x64_nn"
+        ref = {"Memset (Device)", gemm, CLAMP}
+        wrapped = judge_kernels([(gemm, 90.0), (CLAMP, 5.0), ("void own_copy(float*)", 5.0)], {"own_copy"}, ref)
+        self.assertEqual(wrapped["reference_kernels_replaced"], [])
+        self.assertIn("ran_reference_op", wrapped["flags"])
+        honest = judge_kernels([("Memcpy DtoD (Device -> Device)", 1.0), (gemm, 90.0), ("void own_clamp(float*)", 5.0)],
+                               {"own_clamp"}, ref)
+        self.assertEqual(honest["reference_kernels_replaced"], ["aten:clamp_scalar"])
+        self.assertEqual(honest["reference_kernels_kept"], ["gemm"])
+        self.assertNotIn("ran_reference_op", honest["flags"])
+
     def test_an_own_kernel_named_like_a_library_one_is_not_a_family(self):
         out = judge_kernels([("void my_sgemm_tiled<32>(float const*, float*)", 100.0)], {"my_sgemm_tiled"},
                             {"ampere_sgemm_128x64_nn"})
