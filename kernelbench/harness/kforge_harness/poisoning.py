@@ -6,6 +6,7 @@ answer by luck. CUDA: every kind of free device memory is filled; CPU: blocks of
 """
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import torch
@@ -15,6 +16,27 @@ from . import correctness
 POISON_CHUNK_BYTES = 1 << 30
 # Left free for the other workers on the device (contexts, import-time allocations of their candidates).
 POISON_MARGIN_BYTES = 2 << 30
+# How long a worker that has just taken the device lock waits for the last holder's memory to come back.
+SETTLE_S = 15.0
+_mem_get_info = getattr(torch.cuda, "mem_get_info", None)
+_sleep = time.sleep
+
+
+def wait_for_released_memory(device: torch.device) -> None:
+    """Wait, lock in hand, until at least half the device is free again (at most SETTLE_S).
+
+    The device lock (an flock) goes when its holder's file descriptors close at exit, and the driver
+    can still be tearing down that process's context then: seen on the H200, a candidate that hoarded
+    the GPU's memory exited, and the next worker, lock in hand, ran out of memory constructing its
+    model (an honest fixture flagged cuda_error_after_forward). Workers still building hold a context
+    each (well under a GiB), so half the device free means the last measurer's memory is back."""
+    if device.type != "cuda" or _mem_get_info is None:
+        return
+    deadline = time.monotonic() + SETTLE_S
+    free, total = _mem_get_info(device)
+    while free < total // 2 and time.monotonic() < deadline:
+        _sleep(0.05)
+        free, total = _mem_get_info(device)
 
 
 def poison_free_memory(device: torch.device, block_bytes: list[int]) -> None:

@@ -30,6 +30,7 @@ import torch
 _perf_counter = time.perf_counter
 _synchronize = torch.cuda.synchronize
 _Event = torch.cuda.Event
+_sleep = getattr(torch.cuda, "_sleep", None)
 
 # Events under the host time by more than this (and by more than half) mean work escaped the events.
 EVENT_HOST_SLACK_MS = 1.0
@@ -71,6 +72,46 @@ class L2Flusher:
         self.buf.fill_(1.0)
 
 
+class HeadStart:
+    """Keeps the GPU busy (torch.cuda._sleep, outside the timed region) while the host issues a forward.
+
+    The flush alone gives the host tens of microseconds to issue the forward's launches; a forward whose
+    Python issues launches more slowly than that (a few small kernels behind nn.Module calls) still left
+    the GPU idle inside the timed region, and sub-0.1 ms problems read 2-3x over do_bench (seen on the
+    H200), which queues calls without synchronising. `fit` measures how long the host takes to issue one
+    call (no synchronise: launches only) and holds the GPU for 1.5 times that before the start event,
+    capped at MAX_MS, so the timed region holds the forward's GPU work, not the host's."""
+
+    MAX_MS = 20.0
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.cycles = 0
+
+    def _cycles_per_ms(self) -> float:
+        """GPU sleep cycles per millisecond, measured (clocks vary); 0 where torch has no _sleep."""
+        try:
+            start, end = _Event(enable_timing=True), _Event(enable_timing=True)
+            start.record()
+            _sleep(1_000_000)
+            end.record()
+            _synchronize(self.device)
+            ms = float(start.elapsed_time(end))
+        except Exception:  # a torch build without torch.cuda._sleep: the flush alone
+            return 0.0
+        return 1_000_000 / ms if ms > 0 else 0.0
+
+    def fit(self, issue_ms: list[float]) -> None:
+        if not issue_ms:
+            return
+        hold = min(self.MAX_MS, 1.5 * statistics.median(issue_ms))
+        self.cycles = int(hold * self._cycles_per_ms())
+
+    def hold(self) -> None:
+        if self.cycles > 0:
+            _sleep(self.cycles)
+
+
 def time_calls(
     fn: Callable[[], Any],
     device: torch.device,
@@ -96,15 +137,24 @@ def time_interleaved(
     if cuda:
         flusher = flusher or L2Flusher(device)
     runs = {n: TimingRun([], [], "cuda_events+sync" if cuda else "perf_counter") for n in names}
+    heads = {n: HeadStart(device) for n in names} if cuda else {}
     with torch.no_grad():
+        issue_ms: dict[str, list[float]] = {n: [] for n in names}
         for _ in range(warmup):
             for n in names:
+                if cuda:
+                    _synchronize(device)
+                t0 = _perf_counter()
                 fns[n]()
+                issue_ms[n].append((_perf_counter() - t0) * 1000.0)
         if cuda:
             _synchronize(device)
+            for n in names:
+                heads[n].fit(issue_ms[n][1:] or issue_ms[n])  # the first call may still be loading
         for i in range(repeats):
             for n in (names if i % 2 == 0 else names[::-1]):
-                out = _trial_cuda(fns[n], device, runs[n], flusher) if cuda else _trial_cpu(fns[n], runs[n])
+                out = (_trial_cuda(fns[n], device, runs[n], flusher, heads[n]) if cuda
+                       else _trial_cpu(fns[n], runs[n]))
                 if on_output and n in on_output:
                     on_output[n](out)
                 del out
@@ -118,7 +168,8 @@ def _trial_cpu(fn: Callable[[], Any], run: TimingRun) -> Any:
     return out
 
 
-def _trial_cuda(fn: Callable[[], Any], device: torch.device, run: TimingRun, flusher: Any) -> Any:
+def _trial_cuda(fn: Callable[[], Any], device: torch.device, run: TimingRun, flusher: Any,
+                head: "HeadStart | None" = None) -> Any:
     before_flush = _Event(enable_timing=True)
     start = _Event(enable_timing=True)
     end = _Event(enable_timing=True)
@@ -126,6 +177,8 @@ def _trial_cuda(fn: Callable[[], Any], device: torch.device, run: TimingRun, flu
     t0 = _perf_counter()
     before_flush.record()
     flusher.flush()  # no synchronise after it: the forward's launches are issued while it runs
+    if head is not None:
+        head.hold()  # and while this holds the GPU, for forwards slower to issue than the flush
     start.record()
     out = fn()
     end.record()

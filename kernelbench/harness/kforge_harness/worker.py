@@ -29,7 +29,7 @@ import torch  # noqa: E402
 import torch.utils.cpp_extension  # noqa: E402,F401  (its import-time warnings are not build output)
 
 from . import arch_flags, building, environment, evaluation, loading, problem_facts, profiling, sandbox  # noqa: E402
-from . import speed_of_light, static_check  # noqa: E402
+from . import poisoning, speed_of_light, static_check  # noqa: E402
 from .flags import SUSPECT_FLAGS  # noqa: E402
 from .inputs import init_inputs, input_maker, seed_everything  # noqa: E402
 from .protocol import VerifyJob, derive_seed, empty_result, finite_or_none  # noqa: E402
@@ -88,6 +88,7 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
     lock = sandbox.lock_path(Path(args.lock_dir), job.backend, os.environ.get("CUDA_VISIBLE_DEVICES"))
     # Held until this process ends (see hold_device_lock): the worker's last act is os._exit.
     sandbox.hold_device_lock(lock, lambda: channel.send("lock_wait"), lambda: channel.send("lock_acquired"))
+    poisoning.wait_for_released_memory(device)
     _measure(job, ref_module, model_new, device, Path(args.build_dir), result, flags, channel)
 
 
