@@ -154,6 +154,10 @@ class CudaTrialTest(unittest.TestCase):
         # ... whereas work the events do not cover (host time beyond the window) still is.
         escaped = timing.TimingRun(run.trials_ms, [h + 5.0 for h in run.host_ms], run.method, run.window_ms)
         self.assertTrue(escaped.events_miss_work())
+        # A host preempted in some trials (builds on every core) is no escaped work: every trial must show it.
+        preempted = timing.TimingRun(run.trials_ms, [h + (5.0 if k % 3 else 0.0) for k, h in enumerate(run.host_ms)],
+                                     run.method, run.window_ms)
+        self.assertFalse(preempted.events_miss_work())
 
 
 if __name__ == "__main__":
