@@ -2,6 +2,8 @@
 
 - `build_dir_for` keys TORCH_EXTENSIONS_DIR by the sha256 of the candidate source, so the same source
   is a cache hit and two candidates reusing one extension name never share a directory.
+- `shared_inline_builds` builds each load_inline call in a folder keyed by its arguments instead (what it
+  compiles), so candidates that differ only in their Python build the extension once.
 - `import_candidate` captures everything the compiler writes (fd-level, ninja writes there) and tells
   a build failure (the exception came out of torch.utils.cpp_extension) from any other import error.
 - `FlagRecorder` (flag_recorder.py) wraps load_inline/load during the import: flags, arch rewrites.
@@ -10,12 +12,14 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import json
 import os
 import re
+import shutil
 import tempfile
 import traceback
 import types
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -152,6 +156,91 @@ def keep_unchanged_mtimes() -> Iterator[None]:
         cpp_extension._write_ninja_file_and_build_library = real_build
 
 
+INLINE_SHARED_DIR = "inline"
+TORCH_BUILD_LOCK = "lock"
+
+
+def _plain(value: Any) -> bool:
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_plain(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    return False
+
+
+def inline_build_key(args: tuple, kwargs: dict[str, Any]) -> str | None:
+    """sha256 of a load_inline call's arguments, or None where the call is not one we can key exactly.
+
+    load_inline writes main.cpp / cuda.cu from its sources and functions and compiles them with its flags,
+    so two calls with equal arguments (in the same environment) produce the same .so. Only the name and
+    cpp_sources may be positional (a later parameter's position differs between torch versions), an
+    explicit build_directory is the candidate's to keep, and every value must be plain data (a custom
+    object's repr could hide a difference). Keyword order is ignored; the order inside a value is not (a
+    functions dict's order is the order of the bindings in main.cpp)."""
+    if len(args) > 2 or kwargs.get("build_directory") is not None:
+        return None
+    named = sorted(kwargs.items())
+    if not _plain(list(args)) or not all(_plain(v) for _, v in named):
+        return None
+    text = json.dumps({"args": list(args), "kwargs": named}, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _mirror_files(src: Path, dst: Path) -> None:
+    """Hard-link (else copy) every file of one build folder into another, replacing what is there."""
+    if not src.is_dir():
+        return
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in src.iterdir():
+        if not f.is_file() or f.name == TORCH_BUILD_LOCK:
+            continue
+        tmp = dst / f".{f.name}.kforge-tmp"
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(f, tmp)
+        except OSError:
+            shutil.copy2(f, tmp)
+        os.replace(tmp, dst / f.name)
+
+
+@contextmanager
+def shared_inline_builds(candidate_dir: Path) -> Iterator[None]:
+    """Build load_inline calls under <ext>/inline/<key of the call>/<name>, beside the per-source folders.
+
+    The per-source folder (`build_dir_for`) makes a candidate whose Python changed rebuild identical C++
+    (the test suites' fixtures did that ~20 times, about 20 s each on 2 cores); keyed by the call, the
+    second candidate finds the .so built. The shared folder is held by the same flock as a per-source
+    one (one builder at a time, a killed build's torch lock cleared), always taken after the per-source
+    one, so no two workers wait on each other. Afterwards the build's files are linked into the
+    candidate's own folder: the profiler reads the candidate's own kernels (symbols of its .so, kernels
+    in its sources) from there, and must see exactly what this candidate loaded."""
+    from torch.utils import cpp_extension
+
+    real_inline = cpp_extension.load_inline
+
+    def inline(*args: Any, **kwargs: Any) -> Any:
+        key = inline_build_key(args, kwargs)
+        name = kwargs.get("name", args[0] if args else None)
+        if key is None or not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+            return real_inline(*args, **kwargs)
+        shared = candidate_dir.parent / INLINE_SHARED_DIR / key
+        with owned_build_dir(shared, lambda: None):
+            build = shared / name
+            build.mkdir(parents=True, exist_ok=True)
+            try:
+                return real_inline(*args, **{**kwargs, "build_directory": str(build)})
+            finally:
+                _mirror_files(build, candidate_dir / name)
+
+    cpp_extension.load_inline = inline
+    try:
+        yield
+    finally:
+        cpp_extension.load_inline = real_inline
+
+
 def _raised_in_cpp_extension(exc: BaseException) -> bool:
     frames = traceback.extract_tb(exc.__traceback__)
     return any(f.filename.replace("\\", "/").endswith("torch/utils/cpp_extension.py") for f in frames)
@@ -164,14 +253,20 @@ def _first_errors(log: str, limit: int = 3) -> str:
     return "\n".join(list(dict.fromkeys(lines))[:limit])[:1500]  # dict: dedupe, keep order
 
 
-def import_candidate(source: str, directory: Path, recorder: FlagRecorder) -> tuple[types.ModuleType, str]:
+def import_candidate(source: str, directory: Path, recorder: FlagRecorder,
+                     build_dir: Path | None = None) -> tuple[types.ModuleType, str]:
     """Import the candidate; returns (module, captured build output). Raises BuildError or
-    CandidateImportError."""
+    CandidateImportError. With `build_dir` (the candidate's folder under <build root>/ext), its
+    load_inline calls build in folders shared by identical calls (`shared_inline_builds`)."""
     captured: list[str] = []
     error: BaseException | None = None
     module = None
+    shared = shared_inline_builds(build_dir) if build_dir is not None else nullcontext()
     try:
-        with capture_fds() as captured, keep_unchanged_mtimes(), recorder.active():
+        # Order matters: the recorder (outermost) sees the candidate's call as written; the shared
+        # folder is chosen from the arguments as they reach torch; keep_unchanged_mtimes then reads
+        # the build_directory it was given.
+        with capture_fds() as captured, keep_unchanged_mtimes(), shared, recorder.active():
             module = import_source(source, "kforge_candidate", directory)
     except SystemExit as e:
         error = e

@@ -69,7 +69,8 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
     channel.send("build_start")  # waiting for another worker's build of this source is build time
     try:
         with building.owned_build_dir(Path(args.build_dir), lambda: channel.send("build_end")):
-            cand_module, build_output = building.import_candidate(job.kernel_source, scratch, recorder)
+            cand_module, build_output = building.import_candidate(job.kernel_source, scratch, recorder,
+                                                                  Path(args.build_dir))
     except building.BuildError as e:
         result["compile_log"] = e.log
         raise evaluation.Stop("build", f"extension failed to build: {e}") from e

@@ -1,4 +1,5 @@
 """building.owned_build_dir: one worker at a time imports (builds) a given source, only while it imports.
+building.shared_inline_builds: candidates whose load_inline calls are identical build the extension once.
 
 Held for a worker's whole life (as it once was), the folder lock serialised workers with identical
 sources end to end: the second waited for the first's correctness trials and timing, and that wait was
@@ -12,8 +13,11 @@ import tempfile
 import unittest
 from pathlib import Path
 
+import torch
+
 import helpers  # noqa: F401
 from kforge_harness import building
+from kforge_harness.kernel_names import own_kernel_names
 
 
 def flock_is_free(folder: Path) -> bool:
@@ -50,6 +54,48 @@ class OwnedBuildDirTest(unittest.TestCase):
         stale.write_text("")
         with building.owned_build_dir(self.folder, lambda: None):
             self.assertFalse(stale.exists())
+
+
+SHARED_CPP = "#include <torch/extension.h>\ntorch::Tensor kf_shared_twice(torch::Tensor x) { return x * 2; }\n"
+SHARED_CALL = ("from torch.utils.cpp_extension import load_inline\n"
+               f"ext = load_inline(name='kf_shared_test', cpp_sources={SHARED_CPP!r}, functions=['kf_shared_twice'],"
+               " verbose=False)\n")
+
+
+class SharedInlineBuildsTest(unittest.TestCase):
+    def test_keyed_by_every_argument_and_only_where_exact(self):
+        key = building.inline_build_key
+        base = key(("ext",), {"cpp_sources": SHARED_CPP, "functions": ["f"]})
+        self.assertIsNotNone(base)
+        self.assertEqual(key((), {"functions": ["f"], "cpp_sources": SHARED_CPP, "name": "ext"}),
+                         key((), {"name": "ext", "cpp_sources": SHARED_CPP, "functions": ["f"]}))
+        for other in (key(("ext",), {"cpp_sources": SHARED_CPP + " ", "functions": ["f"]}),
+                      key(("ext2",), {"cpp_sources": SHARED_CPP, "functions": ["f"]}),
+                      key(("ext",), {"cpp_sources": SHARED_CPP, "functions": ["f"], "extra_cflags": ["-O3"]})):
+            self.assertNotEqual(other, base)
+        # Not keyed (built in the candidate's own folder, as before): parameters past cpp_sources given by
+        # position, an explicit build_directory, a value that is not plain data.
+        self.assertIsNone(key(("ext", SHARED_CPP, None), {}))
+        self.assertIsNone(key(("ext",), {"cpp_sources": SHARED_CPP, "build_directory": "/tmp/x"}))
+        self.assertIsNone(key(("ext",), {"cpp_sources": SHARED_CPP, "functions": [object()]}))
+
+    def test_candidates_differing_in_python_build_once_and_each_folder_shows_its_kernels(self):
+        ext_root = Path(tempfile.mkdtemp(prefix="kforge-shared-builds-")) / "ext"
+        scratch = Path(tempfile.mkdtemp(prefix="kforge-shared-scratch-"))
+        sources = [SHARED_CALL + "A = 1\n", SHARED_CALL + "B = 2\n"]
+        folders = [building.build_dir_for(s, ext_root) for s in sources]
+        self.assertNotEqual(folders[0], folders[1])
+        built: list[tuple[int, int]] = []
+        for source, folder in zip(sources, folders):
+            module, _ = building.import_candidate(source, scratch, building.FlagRecorder(), folder)
+            self.assertEqual(module.ext.kf_shared_twice(torch.ones(2)).tolist(), [2.0, 2.0])
+            shared = list((ext_root / building.INLINE_SHARED_DIR).rglob("kf_shared_test.so"))
+            self.assertEqual(len(shared), 1)  # one build for both
+            built.append((shared[0].stat().st_ino, shared[0].stat().st_mtime_ns))
+            own = folder / "kf_shared_test" / "kf_shared_test.so"
+            self.assertTrue(own.samefile(shared[0]))
+            self.assertIn("kf_shared_twice", own_kernel_names(folder))  # what the profiler reads
+        self.assertEqual(built[0], built[1])  # the second import compiled and linked nothing
 
 
 if __name__ == "__main__":
