@@ -24,6 +24,7 @@ const KNOWN_ERRORS = new Set([
   'UnsupportedTakeError',
   'BudgetFileError',
   'VerifierDiedError',
+  'RunLockedError',
 ]);
 
 const cli = yargs(hideBin(process.argv))
@@ -53,5 +54,7 @@ try {
   const e = error as Error;
   // Errors we raise on purpose carry a message that says what to do; anything else gets its stack.
   process.stderr.write(KNOWN_ERRORS.has(e.name) ? `kforge: ${e.message}\n` : `kforge: unexpected error: ${e.stack ?? String(e)}\n`);
-  process.exitCode = 1;
+  // Some carry their own status (RunLockedError: 4), so scripts can tell them apart.
+  const own = 'exitCode' in e && typeof e.exitCode === 'number' && KNOWN_ERRORS.has(e.name) ? e.exitCode : null;
+  process.exitCode = own ?? 1;
 }

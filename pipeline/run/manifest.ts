@@ -7,7 +7,8 @@ import path from 'node:path';
 import type { RunConfig } from '../config/schema.ts';
 import { writeFileAtomic } from '../cache/atomic-write.ts';
 
-export type RunStatus = 'running' | 'complete' | 'stopped' | 'failed';
+/** interrupted: stopped by Ctrl-C / SIGTERM (resumable, like stopped). */
+export type RunStatus = 'running' | 'complete' | 'stopped' | 'interrupted' | 'failed';
 
 export interface PartEntry {
   file: string; // relative to the run folder
