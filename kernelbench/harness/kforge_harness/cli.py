@@ -79,7 +79,9 @@ def _read_jobs(lines: IO[str], emit: Any) -> Iterator[VerifyJob]:
             cid = raw.get("candidate_id") if isinstance(raw, dict) else None
             if isinstance(cid, str):
                 bad = VerifyJob(cid, "", "", "", "", "cpu", "default", 1, 0, 1, 1.0, 0, False)
-                emit(failure_result(bad, "skipped", f"malformed job: {e}"))
+                # JobError messages already say "malformed job: ..."; a JSON error does not.
+                why = str(e) if isinstance(e, JobError) else f"malformed job: {e}"
+                emit(failure_result(bad, "skipped", why))
             continue
         yield job
 
@@ -131,8 +133,28 @@ def _print_environment(backend: str) -> int:
     return 0
 
 
+def _torch_problem() -> str | None:
+    """Why this interpreter cannot run candidates (every worker imports torch), or None. Checked once,
+    before any job, instead of every candidate coming back 'crash' with the reason in its message.
+    find_spec, not an import: the driver itself never needs torch and stays small."""
+    import importlib.util
+
+    try:
+        return None if importlib.util.find_spec("torch") is not None else "no torch (No module named 'torch')"
+    except (ImportError, ValueError) as e:
+        return f"no torch ({e})"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    why = _torch_problem()
+    if why is not None:
+        # The message kforge build gives (pipeline/python.ts PythonNotFoundError).
+        print("No Python interpreter with torch was found. Tried:\n"
+              f"  - {sys.executable}: {why}\n"
+              "Set KFORGE_PYTHON (or verify.python in the run configuration) to a python that can `import torch`.",
+              file=sys.stderr, flush=True)
+        return 2
     if args.environment:
         return _print_environment(args.backend)
     driver = Driver(DriverOptions(

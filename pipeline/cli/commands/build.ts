@@ -10,6 +10,9 @@ import { readManifest } from '../../run/manifest.ts';
 import { problemSelectionOptions, selectionOverrides, type SelectionArgs } from '../shared-options.ts';
 import { formatSummary } from '../summary.ts';
 
+/** A build that completed with an empty run: distinct from 0 (records written) and 1 (an error). */
+export const NO_RECORDS_EXIT_CODE = 5;
+
 interface BuildArgs extends SelectionArgs {
   provider?: string;
   backend?: string;
@@ -93,6 +96,10 @@ async function build(args: ArgumentsCamelCase<BuildArgs>, interrupt: Interrupt):
   } else if (report.manifest.status === 'stopped') {
     process.stdout.write(`stopped: ${report.manifest.stop_reason}. Continue with: kforge build --resume ${runDir}\n`);
     process.exitCode = 3;
+  } else if (report.manifest.counts.records === 0) {
+    // Nothing to train on is not a success a script should take for one.
+    process.stderr.write(`kforge: the build wrote no records (every problem skipped or no candidate produced); see the summary above for why\n`);
+    process.exitCode = NO_RECORDS_EXIT_CODE;
   }
 }
 
