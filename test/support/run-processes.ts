@@ -9,23 +9,27 @@ import { execa } from 'execa';
 
 interface Proc {
   pid: number;
+  ppid: number;
   pgid: number;
   args: string;
 }
 
 async function processTable(): Promise<Proc[]> {
-  const { stdout } = await execa('ps', ['-eo', 'pid=,pgid=,stat=,args='], { reject: false });
+  const { stdout } = await execa('ps', ['-eo', 'pid=,ppid=,pgid=,stat=,args='], { reject: false });
   return stdout.split('\n').flatMap((line) => {
-    const m = /^\s*(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
+    const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(.*)$/.exec(line);
     // Zombies (stat Z) have exited; only their parent has not reaped them yet.
-    return m && !m[3]!.startsWith('Z') ? [{ pid: Number(m[1]), pgid: Number(m[2]), args: m[4]! }] : [];
+    return m && !m[4]!.startsWith('Z') ? [{ pid: Number(m[1]), ppid: Number(m[2]), pgid: Number(m[3]), args: m[5]! }] : [];
   });
 }
 
-/** ps lines of everything left of the build whose node process had `kforgePid`. */
-export async function leftOfBuild(kforgePid: number, lockDir: string): Promise<string[]> {
+const isDriverOf = (p: Proc, kforgePid: number, known: readonly number[]): boolean =>
+  p.args.includes('verify.py') && (p.args.includes(`--parent-pid ${kforgePid}`) || p.ppid === kforgePid || known.includes(p.pid));
+
+/** ps lines of everything left of the build whose node process had `kforgePid` (`drivers`: its driver pids seen earlier). */
+export async function leftOfBuild(kforgePid: number, lockDir: string, known: readonly number[] = []): Promise<string[]> {
   const table = await processTable();
-  const drivers = table.filter((p) => p.args.includes('verify.py') && p.args.includes(`--parent-pid ${kforgePid}`));
+  const drivers = table.filter((p) => isDriverOf(p, kforgePid, known));
   const groups = new Set(drivers.map((d) => d.pid));
   return table
     .filter((p) => groups.has(p.pid) || groups.has(p.pgid) || (p.args.includes('kforge_harness.worker') && p.args.includes(lockDir)))
@@ -34,7 +38,7 @@ export async function leftOfBuild(kforgePid: number, lockDir: string): Promise<s
 
 /** The driver of the build with `kforgePid`, while it runs. */
 export async function driverOf(kforgePid: number): Promise<number | undefined> {
-  return (await processTable()).find((p) => p.args.includes('verify.py') && p.args.includes(`--parent-pid ${kforgePid}`))?.pid;
+  return (await processTable()).find((p) => isDriverOf(p, kforgePid, []))?.pid;
 }
 
 /** Pids holding a file descriptor into `dir` (the device locks are flocks on files there). */
