@@ -47,22 +47,28 @@ export async function buildFromConfig(options: BuildFromConfigOptions): Promise<
   if (!problems.length) {
     throw new ConfigError('The problem selection is empty: check problems.levels, problems.ids and problems.name (kforge problems lists what the source holds).');
   }
+  const cache = config.cache.enabled && options.useCache !== false ? new ContentCache({ dir: config.cache.dir }) : null;
+  const python = await findPython(config.verify.python);
+  // Before any work: a missing endpoint fails here, with the ways to configure one.
+  const created = createProvider(config, { python, runDir, cache });
   // Before anything is written to the run folder: a second build of the same run is refused here.
   await mkdir(runDir, { recursive: true });
   const lock = await lockRun(runDir, options.log);
   try {
-    return await lockedBuild(options, problems);
+    return await lockedBuild(options, problems, python, created, cache);
   } finally {
     await lock.release();
   }
 }
 
-async function lockedBuild(options: BuildFromConfigOptions, problems: Problem[]): Promise<BuildReport> {
+async function lockedBuild(
+  options: BuildFromConfigOptions,
+  problems: Problem[],
+  python: string,
+  created: ReturnType<typeof createProvider>,
+  cache: ContentCache | null,
+): Promise<BuildReport> {
   const { config, runDir } = options;
-  const cache = config.cache.enabled && options.useCache !== false ? new ContentCache({ dir: config.cache.dir }) : null;
-  const python = await findPython(config.verify.python);
-  // Before any work: a missing endpoint fails here, with the ways to configure one.
-  const created = createProvider(config, { python, runDir, cache });
   const { client } = created;
   const provider = journaledProvider(created.provider, runDir);
   const verifier = new LocalVerifier({

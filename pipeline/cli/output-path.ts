@@ -43,8 +43,10 @@ export function checkOutputPath(out: string, check: OutputCheck): void {
   for (const input of check.inputs ?? []) {
     if (!existsSync(input)) continue;
     const realInput = realpathSync(input);
-    const container = statSync(realInput).isDirectory() ? realInput : path.dirname(realInput);
-    if (inside(real, container) || inside(realInput, real)) {
+    // An input folder may hold nothing of the output; an input file may only not be overwritten (a
+    // file beside it is fine: readers are given that file, not its folder).
+    const clash = statSync(realInput).isDirectory() ? inside(real, realInput) : real === realInput;
+    if (clash || inside(realInput, real)) {
       throw new UsageError(`${flag} ${out} is inside the input ${input} (or holds it): the output would be read as part of the input. Write it somewhere else.`);
     }
   }

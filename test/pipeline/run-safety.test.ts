@@ -157,7 +157,8 @@ describe('builds of one run id', () => {
     const second = await runKforge(args);
     expect(second.exitCode, second.all).toBe(4);
     expect(second.stderr).toContain(`pid ${first.pid}`);
-    first.kill('SIGTERM');
+    // process.kill, not execa's kill(): that one sends SIGKILL too when the stop takes over 5 s.
+    process.kill(first.pid!, 'SIGTERM');
     const stopped = await first;
     expect(stopped.exitCode, stopped.all).toBe(143);
     expect(existsSync(path.join(work, 'runs/C2/build.lock'))).toBe(false);

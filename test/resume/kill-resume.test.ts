@@ -107,7 +107,8 @@ describe('resume after kill -9', () => {
       // A worker of this build is verifying a candidate: the moment a stop must handle.
       const verifying = await pollUntil(async () => (await leftOfBuild(build.pid!, LOCK_DIR)).some((l) => l.includes('kforge_harness.worker')), 240_000, 100);
       expect(verifying, 'a worker started').toBe(true);
-      build.kill(signal);
+      // process.kill, not execa's kill(): that one sends SIGKILL too when the stop takes over 5 s.
+      process.kill(build.pid!, signal);
       const stopped = await build;
       expect(stopped.exitCode, stopped.all).toBe(code);
       expect(stopped.all).toContain(`continue with kforge build --resume ${runDir}`);
