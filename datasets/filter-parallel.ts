@@ -2,6 +2,7 @@
  * Filter with worker threads, one part file per worker at a time, so reading and decompressing
  * (the bulk of the work, in single-threaded WebAssembly) uses every core. Output keeps input order.
  */
+import { ParquetReadError } from './parquet-reader.ts';
 import { Worker } from 'node:worker_threads';
 import type { FilterJob, FilterWorkerMessage } from './filter-worker.ts';
 import type { RecordFilter } from './record-filter.ts';
@@ -37,7 +38,7 @@ export async function* filterIpcParallel(paths: readonly string[], filter: Recor
     w.on('message', (m: FilterWorkerMessage) => {
       const r = results.get(m.index)!;
       if (m.kind === 'batch') r.batches.push(m.ipc);
-      else if (m.kind === 'error') failure = new Error(`filtering ${paths[m.index]} failed: ${m.message}`);
+      else if (m.kind === 'error') failure = m.name === 'ParquetReadError' ? new ParquetReadError(m.message) : new Error(`filtering ${paths[m.index]} failed: ${m.message}`);
       else {
         r.done = true;
         for (const k of ['rowsScanned', 'rowsSelected', 'rowGroupsScanned', 'rowGroupsFetched'] as const) counters[k] += m[k];

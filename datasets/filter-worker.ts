@@ -16,7 +16,7 @@ export interface FilterJob {
 export type FilterWorkerMessage =
   | { kind: 'batch'; index: number; ipc: Uint8Array }
   | { kind: 'done'; index: number; rowsScanned: number; rowsSelected: number; rowGroupsScanned: number; rowGroupsFetched: number }
-  | { kind: 'error'; index: number; message: string };
+  | { kind: 'error'; index: number; message: string; name: string };
 
 parentPort!.on('message', async (job: FilterJob) => {
   try {
@@ -27,6 +27,9 @@ parentPort!.on('message', async (job: FilterJob) => {
     }
     parentPort!.postMessage({ kind: 'done', index: job.index, ...counters } satisfies FilterWorkerMessage);
   } catch (err) {
-    parentPort!.postMessage({ kind: 'error', index: job.index, message: (err as Error).stack ?? String(err) } satisfies FilterWorkerMessage);
+    // A known error (ParquetReadError: a corrupt part file) keeps its name and plain message across the thread.
+    const e = err as Error;
+    const known = e.name === 'ParquetReadError';
+    parentPort!.postMessage({ kind: 'error', index: job.index, name: e.name, message: known ? e.message : (e.stack ?? String(err)) } satisfies FilterWorkerMessage);
   }
 });

@@ -2,6 +2,7 @@
  * Reading record Parquet files row group by row group: the file is opened as a lazily read Blob
  * (fs.openAsBlob), so only the footer and the requested row group's column chunks are in memory.
  */
+import { repairAdvice } from './corrupt-part.ts';
 import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { parseTable } from 'arrow-js-ffi';
@@ -50,7 +51,8 @@ export class RecordParquetFile {
       const names = tableFromWasm(pw.Table.fromIPCStream(file.schema().intoIPCStream())).schema.fields.map((f) => f.name);
       return new RecordParquetFile(path, file, meta.numRowGroups(), names);
     } catch (err) {
-      throw new ParquetReadError(`cannot read Parquet file ${path}: ${(err as Error).message ?? err}`, { cause: err });
+      // The one check every reader (filter, export, stats, inspect, report, dataset merge, resume) passes.
+      throw new ParquetReadError(`cannot read Parquet file ${path}: ${(err as Error).message ?? err}. ${repairAdvice(path)}`, { cause: err });
     }
   }
 

@@ -54,15 +54,41 @@ async function atomicWrite(path: string, write: (fh: import('node:fs/promises').
   await rename(tmp, path);
 }
 
-/** Drain parquet-wasm's output stream into `path`, atomically, as the bytes are produced. */
-async function writeByteStream(path: string, bytes: ReadableStream<Uint8Array>): Promise<void> {
+/**
+ * The input of a streaming write, remembering the error it failed with. parquet-wasm ends its output
+ * quietly when its input stream errors (a corrupt input part file): without this, the output would be
+ * renamed into place holding the records read so far, passed off as all of them.
+ */
+class GuardedSource<T> implements AsyncIterable<T> {
+  error: unknown = null;
+  constructor(private readonly inner: AsyncIterable<T>) {}
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<T> {
+    try {
+      yield* this.inner;
+    } catch (error) {
+      this.error ??= error;
+      throw error;
+    }
+  }
+}
+
+/**
+ * Encode a stream of batches with parquet-wasm and drain its output into `path`, atomically. If the
+ * input failed, its error is raised (whether parquet-wasm noticed, or replaced it with its own "Dyn
+ * casting error", or ended quietly) and nothing is renamed into place.
+ */
+async function writeBatchStream(path: string, batches: ReadableStream<pw.RecordBatch>, source: GuardedSource<unknown>, options: ParquetWriteOptions): Promise<void> {
   await atomicWrite(path, async (fh) => {
-    const reader = bytes.getReader();
+    const reader = (await pw.transformParquetStream(batches, writerProperties(options))).getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
       await fh.write(value);
     }
+    if (source.error) throw source.error;
+  }).catch((error: unknown) => {
+    throw source.error ?? error; // the input's own error (naming the bad file), not "writing failed"
   });
 }
 
@@ -94,7 +120,8 @@ export async function writeRecordStreamParquet(
   const schema = recordArrowSchema();
   let rows = 0;
   let wroteAny = false;
-  const iterator = chunks[Symbol.asyncIterator]();
+  const source = new GuardedSource(chunks);
+  const iterator = source[Symbol.asyncIterator]();
   const batches = new ReadableStream<pw.RecordBatch>({
     async pull(controller) {
       for (;;) {
@@ -116,8 +143,7 @@ export async function writeRecordStreamParquet(
       }
     },
   });
-  const bytes = await pw.transformParquetStream(batches, writerProperties(options));
-  await writeByteStream(path, bytes);
+  await writeBatchStream(path, batches, source, options);
   return rows;
 }
 
@@ -128,7 +154,8 @@ export async function writeRecordStreamParquet(
 export async function writeArrowStreamParquet(batches: AsyncIterable<arrow.RecordBatch>, path: string, options: ParquetWriteOptions = {}): Promise<number> {
   let rows = 0;
   let wroteAny = false;
-  const iterator = batches[Symbol.asyncIterator]();
+  const source = new GuardedSource(batches);
+  const iterator = source[Symbol.asyncIterator]();
   const stream = new ReadableStream<pw.RecordBatch>({
     async pull(controller) {
       const next = await iterator.next();
@@ -142,8 +169,7 @@ export async function writeArrowStreamParquet(batches: AsyncIterable<arrow.Recor
       controller.enqueue(toWasmTable(next.value).recordBatch(0)!);
     },
   });
-  const bytes = await pw.transformParquetStream(stream, writerProperties(options));
-  await writeByteStream(path, bytes);
+  await writeBatchStream(path, stream, source, options);
   return rows;
 }
 
@@ -157,7 +183,8 @@ export async function writeIpcStreamParquet(streams: AsyncIterable<Uint8Array>, 
     }
     if (!any) yield toWasmTable(recordsToArrowBatch([])).recordBatch(0)!;
   }
-  const it = batches();
+  const source = new GuardedSource(batches());
+  const it = source[Symbol.asyncIterator]();
   const stream = new ReadableStream<pw.RecordBatch>({
     async pull(controller) {
       const next = await it.next();
@@ -165,6 +192,5 @@ export async function writeIpcStreamParquet(streams: AsyncIterable<Uint8Array>, 
       else controller.enqueue(next.value);
     },
   });
-  const bytes = await pw.transformParquetStream(stream, writerProperties(options));
-  await writeByteStream(path, bytes);
+  await writeBatchStream(path, stream, source, options);
 }

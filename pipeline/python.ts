@@ -54,7 +54,7 @@ async function firstWithTorch(candidates: string[]): Promise<string> {
 /** null when `python` imports torch; otherwise why not. */
 async function torchProblem(python: string): Promise<string | null> {
   try {
-    const r = await execa(python, ['-c', 'import torch; print(torch.__version__)'], { reject: false, timeout: 60_000 });
+    const r = await execa(python, ['-c', 'import torch; print(torch.__version__)'], { reject: false, timeout: 60_000, cleanup: false });
     if (r.exitCode === 0) return null;
     const last = String(r.stderr).trim().split('\n').at(-1) ?? '';
     return r.failed && r.exitCode === undefined ? `cannot run (${r.shortMessage})` : `no torch (${last})`;

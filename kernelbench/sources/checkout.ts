@@ -31,7 +31,10 @@ export async function readCheckout(root: string, sourceLabel = `checkout:${root}
 
 async function findLevelsRoot(root: string): Promise<string> {
   const info = await stat(root).catch(() => null);
-  if (!info?.isDirectory()) {
+  if (!info) {
+    throw new ProblemSourceError(`Problem source ${root} does not exist. Give builtin, a .jsonl or .parquet file, or a KernelBench checkout (the folder holding KernelBench/level1/...).`);
+  }
+  if (!info.isDirectory()) {
     throw new ProblemSourceError(`Problem source ${root} is not a folder. Give a KernelBench checkout (the folder holding KernelBench/level1/...).`);
   }
   for (const candidate of [path.join(root, 'KernelBench'), root]) {

@@ -4,6 +4,7 @@ import type { ProblemSourceSpec } from '../../pipeline/config/schema.ts';
 import { ProblemSourceError } from '../../pipeline/errors/config-error.ts';
 import type { Problem } from '../problem.ts';
 import { readCheckout } from './checkout.ts';
+import { dedupeProblems, describeDuplicate } from './dedupe.ts';
 import { readJsonlProblems } from './jsonl.ts';
 import { readParquetProblems } from './parquet.ts';
 
@@ -41,8 +42,18 @@ export function selectProblems(problems: Problem[], selection: ProblemSelection)
   return selection.limit ? chosen.slice(0, selection.limit) : chosen;
 }
 
-export async function loadProblems(spec: ProblemSourceSpec, selection: ProblemSelection = {}): Promise<Problem[]> {
-  return selectProblems(await readProblemSource(spec), selection);
+/**
+ * The selected problems, each code once (see dedupe.ts for the rule); `warn` hears each duplicate left
+ * out (default: stderr), so a problem never disappears without a word.
+ */
+export async function loadProblems(
+  spec: ProblemSourceSpec,
+  selection: ProblemSelection = {},
+  warn: (line: string) => void = (line) => process.stderr.write(`kforge: warning: ${line}\n`),
+): Promise<Problem[]> {
+  const { problems, duplicates } = dedupeProblems(selectProblems(await readProblemSource(spec), selection));
+  for (const d of duplicates) warn(describeDuplicate(d));
+  return problems;
 }
 
 export function describeSource(spec: ProblemSourceSpec): string {

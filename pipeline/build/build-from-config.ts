@@ -2,16 +2,21 @@
  * A build from a validated configuration: wires the provider, the verifier, the caches and the seed
  * bank, then runs it. The CLI and the tests both come through here, so they test what users run.
  */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
+import type { Problem } from '../../kernelbench/problem.ts';
 import { loadProblems } from '../../kernelbench/sources/index.ts';
 import { LocalVerifier } from '../../stages/verify/local-verifier.ts';
 import type { VerifyJob } from '../../stages/verify/protocol.ts';
 import { ContentCache } from '../cache/content-cache.ts';
 import type { RunConfig } from '../config/schema.ts';
 import { ConfigError } from '../errors/config-error.ts';
+import { RunStoppedError } from '../errors/run-stopping.ts';
 import { KFORGE_VERSION } from '../cli/version.ts';
 import type { Progress } from '../progress.ts';
 import { findPython } from '../python.ts';
+import type { Interrupt } from '../run/interrupt.ts';
+import { lockRun } from '../run/run-lock.ts';
 import { journaledProvider } from '../run/search-journal.ts';
 import { SeedBank } from '../search/seed-bank.ts';
 import { createProvider } from './create-provider.ts';
@@ -26,6 +31,8 @@ export interface BuildFromConfigOptions {
   /** false: recompute everything (--no-cache). */
   useCache?: boolean;
   log?: (line: string) => void;
+  /** Ctrl-C / SIGTERM handling of the command (pipeline/run/interrupt.ts). */
+  interrupt?: Interrupt;
 }
 
 export interface BuildReport extends BuildOutcome {
@@ -44,6 +51,24 @@ export async function buildFromConfig(options: BuildFromConfigOptions): Promise<
   const python = await findPython(config.verify.python);
   // Before any work: a missing endpoint fails here, with the ways to configure one.
   const created = createProvider(config, { python, runDir, cache });
+  // Before anything is written to the run folder: a second build of the same run is refused here.
+  await mkdir(runDir, { recursive: true });
+  const lock = await lockRun(runDir, options.log);
+  try {
+    return await lockedBuild(options, problems, python, created, cache);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function lockedBuild(
+  options: BuildFromConfigOptions,
+  problems: Problem[],
+  python: string,
+  created: ReturnType<typeof createProvider>,
+  cache: ContentCache | null,
+): Promise<BuildReport> {
+  const { config, runDir } = options;
   const { client } = created;
   const provider = journaledProvider(created.provider, runDir);
   const verifier = new LocalVerifier({
@@ -55,6 +80,7 @@ export async function buildFromConfig(options: BuildFromConfigOptions): Promise<
     scratchRoot: path.resolve(runDir, 'scratch'),
   });
   let verificationsReused = 0;
+  const stopVerifier = options.interrupt?.onInterrupt((signal) => void verifier.abort(`interrupted by ${signal}`));
   try {
     const environment = await verifier.environment(config.verify.backend);
     const direct = (job: VerifyJob) => verifier.verify(job);
@@ -62,6 +88,8 @@ export async function buildFromConfig(options: BuildFromConfigOptions): Promise<
       ? cachedVerify(direct, { cache, verifierVersion: verifier.version, environment, onHit: () => verificationsReused++ })
       : direct;
     const bank = await SeedBank.load(config.search.bank, config.verify.backend);
+    // Interrupted while starting up: no run folder is opened, so there is nothing to resume.
+    if (options.interrupt?.signal) throw new RunStoppedError(`interrupted by ${options.interrupt.signal}`);
     options.log?.(
       `kforge build: ${problems.length} problem(s), provider ${provider.name} (${provider.model}), backend ${config.verify.backend} on ${String(environment.device_name ?? '?')}, run ${runDir}${bank.size ? `, bank of ${bank.size} kernel(s)` : ''}`,
     );
@@ -79,11 +107,13 @@ export async function buildFromConfig(options: BuildFromConfigOptions): Promise<
           device: environment.device_name ?? null,
         },
         ...(client ? { llmStatus: () => ({ ...client.status() }) } : {}),
+        ...(options.interrupt ? { interrupt: options.interrupt } : {}),
       },
     );
     const llm = client?.status();
     return { ...outcome, verificationsReused, llmRepliesReused: llm?.cached ?? 0, llmRequestsSent: llm?.requestsSent ?? 0 };
   } finally {
+    stopVerifier?.();
     await verifier.close();
   }
 }

@@ -11,6 +11,7 @@ import type { Provider, SeedKernel } from '../../stages/provider.ts';
 import type { VerifyJob, VerifyResult } from '../../stages/verify/protocol.ts';
 import type { RunConfig } from '../config/schema.ts';
 import type { Progress } from '../progress.ts';
+import type { Interrupt } from '../run/interrupt.ts';
 import { readManifest, writeManifest, type Manifest, type ProblemSummary } from '../run/manifest.ts';
 import { RecordSink } from '../run/record-sink.ts';
 import { searchProblem } from '../search/search-problem.ts';
@@ -27,6 +28,8 @@ export interface BuildDeps {
   versions?: Record<string, string | null>;
   /** LLM usage so far, for the manifest and the status line. */
   llmStatus?: () => Record<string, unknown> | null;
+  /** Ctrl-C / SIGTERM: stop starting work; the run ends `interrupted`. */
+  interrupt?: Interrupt;
 }
 
 export interface BuildRequest {
@@ -58,6 +61,7 @@ export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<
   const sink = await RecordSink.open({
     runDir,
     partSize: config.run.part_size,
+    log: (line) => process.stderr.write(`${line}\n`),
     onPart: async (file, records) => {
       manifest.parts.push({ file, records: records.length });
       await writeManifest(runDir, manifest);
@@ -65,11 +69,9 @@ export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<
   });
 
   const stop = { reason: null as string | null };
-  const onSignal = (): void => {
-    stop.reason = 'interrupted';
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const unsubscribe = deps.interrupt?.onInterrupt((signal) => {
+    stop.reason ??= `interrupted by ${signal}`;
+  });
 
   let newRecords = 0;
   const queues = {
@@ -127,8 +129,7 @@ export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<
   } catch (error) {
     failure = error;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    unsubscribe?.();
     await sink.flush();
     deps.progress.stop();
   }
@@ -138,7 +139,7 @@ export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<
   manifest.counts = contents.counts;
   manifest.parts = contents.parts;
   manifest.llm = { ...(deps.llmStatus?.() ?? {}), generation_failures: Object.fromEntries(failures) };
-  manifest.status = failure ? 'failed' : stop.reason ? 'stopped' : 'complete';
+  manifest.status = failure ? 'failed' : deps.interrupt?.signal ? 'interrupted' : stop.reason ? 'stopped' : 'complete';
   manifest.stop_reason = failure ? (failure as Error).message : stop.reason;
   manifest.sessions[manifest.sessions.length - 1]!.ended_at = new Date().toISOString();
   await writeManifest(runDir, manifest);

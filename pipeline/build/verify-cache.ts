@@ -7,7 +7,7 @@
  */
 import { crashPoint } from '../run/crash-point.ts';
 import type { ContentCache } from '../cache/content-cache.ts';
-import type { VerifyJob, VerifyResult } from '../../stages/verify/protocol.ts';
+import { verifyResultSchema, type VerifyJob, type VerifyResult } from '../../stages/verify/protocol.ts';
 
 export interface VerifyCacheOptions {
   cache: ContentCache;
@@ -39,7 +39,7 @@ export function cachedVerify(verify: (job: VerifyJob) => Promise<VerifyResult>, 
   return async (job) => {
     const key = options.cache.key(verifyCacheKey(job, options));
     const running = inFlight.get(key);
-    const hit = running ? await running : await options.cache.get<VerifyResult>('verify', key);
+    const hit = running ? await running : await options.cache.getValid('verify', key, verifyResultSchema);
     if (hit) {
       options.onHit?.();
       // The same verdict under this run's candidate id.

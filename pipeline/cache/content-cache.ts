@@ -10,12 +10,15 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import type { z } from 'zod';
 import { canonicalJson } from './canonical-json.ts';
 import { writeFileAtomic } from './atomic-write.ts';
 
 export interface ContentCacheOptions {
   /** Default: .kforge-cache in the current working directory. */
   dir?: string;
+  /** Where an invalid entry is reported (once per file). Default: stderr. */
+  log?: (line: string) => void;
 }
 
 interface Envelope<T> {
@@ -31,9 +34,31 @@ const KEY = /^[0-9a-f]{64}$/;
 
 export class ContentCache {
   readonly dir: string;
+  private readonly log: (line: string) => void;
+  private readonly reported = new Set<string>();
 
   constructor(options: ContentCacheOptions = {}) {
     this.dir = path.resolve(options.dir ?? '.kforge-cache');
+    this.log = options.log ?? ((line) => process.stderr.write(`${line}\n`));
+  }
+
+  /**
+   * The stored value if it matches `schema`; an entry that does not (edited by hand, written by an
+   * older version, damaged) is a miss, so the answer is computed again and the entry rewritten, and it
+   * is reported once with its path. A value is never trusted just because it is on disk.
+   */
+  async getValid<T>(namespace: string, key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+    const raw = await this.get<unknown>(namespace, key);
+    if (raw === undefined) return undefined;
+    const parsed = schema.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    const file = this.pathOf(namespace, key);
+    if (!this.reported.has(file)) {
+      this.reported.add(file);
+      const issue = parsed.error.issues[0];
+      this.log(`kforge: ignoring an invalid cache entry ${file} (${issue ? `${issue.path.join('.') || 'value'}: ${issue.message}` : 'does not match'}); recomputing it`);
+    }
+    return undefined;
   }
 
   /** sha256 (hex) of the canonical JSON of `parts`. */

@@ -10,6 +10,7 @@ import { filterCommand } from './commands/filter.ts';
 import { reportCommand } from './commands/report.ts';
 import { statsCommand } from './commands/stats.ts';
 import { KFORGE_VERSION } from './version.ts';
+import { UsageError } from '../errors/usage-error.ts';
 
 // Errors raised on purpose, whose message already says what to do.
 const KNOWN_ERRORS = new Set([
@@ -24,7 +25,31 @@ const KNOWN_ERRORS = new Set([
   'UnsupportedTakeError',
   'BudgetFileError',
   'VerifierDiedError',
+  'RunLockedError',
+  'UsageError',
+  'ManifestError',
 ]);
+
+/** A number option given something that is not a number (yargs makes it NaN): name the flag. */
+function checkNumbers(argv: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(argv)) {
+    if (key === '_' || key === '$0' || /[A-Z]/.test(key)) continue; // camelCase twins of kebab flags
+    const values = Array.isArray(value) ? value : [value];
+    if (values.some((v) => typeof v === 'number' && Number.isNaN(v))) {
+      throw new UsageError(`--${key} takes a number (got something else); e.g. --${key} 2`);
+    }
+  }
+}
+
+/** yargs lists an unknown --bogus-flag twice, as bogus-flag and bogusFlag: keep the flag as typed. */
+function dedupeUnknown(message: string): string {
+  const m = /^(Unknown arguments?): (.*)$/.exec(message);
+  if (!m) return message;
+  const names = m[2]!.split(', ');
+  const kebab = new Set(names.map((n) => n.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())).filter((n, i) => n !== names[i]));
+  const kept = names.filter((n) => !kebab.has(n));
+  return `${kept.length > 1 ? 'Unknown arguments' : 'Unknown argument'}: ${kept.join(', ')}`;
+}
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('kforge')
@@ -43,9 +68,10 @@ try {
     .demandCommand(1, 'Give a command: kforge build, kforge problems, kforge inspect <run> (kforge --help lists all).')
     .strict()
     .help()
+    .middleware((argv) => checkNumbers(argv), true)
     .fail((message, error) => {
-      if (error) throw error;
-      process.stderr.write(`kforge: ${message}\n(see kforge --help)\n`);
+      if (error && error.name !== 'UsageError') throw error;
+      process.stderr.write(`kforge: ${dedupeUnknown(error?.message ?? message)}\n(see kforge --help)\n`);
       process.exit(2);
     })
     .parseAsync();
@@ -53,5 +79,7 @@ try {
   const e = error as Error;
   // Errors we raise on purpose carry a message that says what to do; anything else gets its stack.
   process.stderr.write(KNOWN_ERRORS.has(e.name) ? `kforge: ${e.message}\n` : `kforge: unexpected error: ${e.stack ?? String(e)}\n`);
-  process.exitCode = 1;
+  // Some carry their own status (RunLockedError: 4), so scripts can tell them apart.
+  const own = 'exitCode' in e && typeof e.exitCode === 'number' && KNOWN_ERRORS.has(e.name) ? e.exitCode : null;
+  process.exitCode = own ?? 1;
 }

@@ -55,10 +55,10 @@ export class OpenAiLlmClient implements LlmClient {
     const cache = this.options.cache;
     const key = cache ? llmCacheKey(cache, this.options, req) : null;
     if (cache && key) {
-      const hit = cachedReplySchema.safeParse(await cache.get(LLM_CACHE_NAMESPACE, key));
-      if (hit.success) {
+      const hit = await cache.getValid(LLM_CACHE_NAMESPACE, key, cachedReplySchema);
+      if (hit) {
         this.tracker.cacheHit();
-        return { ...hit.data, fromCache: true };
+        return { ...hit, fromCache: true };
       }
       // The same request already on the wire: wait for it instead of paying twice.
       const running = this.inflight.get(key);

@@ -4,10 +4,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { z } from 'zod';
 import type { RunConfig } from '../config/schema.ts';
 import { writeFileAtomic } from '../cache/atomic-write.ts';
 
-export type RunStatus = 'running' | 'complete' | 'stopped' | 'failed';
+/** interrupted: stopped by Ctrl-C / SIGTERM (resumable, like stopped). */
+export type RunStatus = 'running' | 'complete' | 'stopped' | 'interrupted' | 'failed';
 
 export interface PartEntry {
   file: string; // relative to the run folder
@@ -61,7 +63,39 @@ export async function readManifest(runDir: string): Promise<Manifest | null> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
-  return JSON.parse(text) as Manifest;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new ManifestError(runDir, `is not valid JSON (${(error as Error).message}; cut short by a crash or a full disk?)`);
+  }
+  const shape = manifestShape.safeParse(parsed);
+  if (!shape.success) throw new ManifestError(runDir, `is not a kforge run manifest (${shape.error.issues[0]?.path.join('.') || 'top level'}: ${shape.error.issues[0]?.message})`);
+  return parsed as Manifest;
+}
+
+/** The fields every reader relies on; the rest is checked where it is used (the config, by its schema). */
+const manifestShape = z.object({
+  manifest_version: z.literal(1),
+  run_id: z.string(),
+  status: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  parts: z.array(z.object({ file: z.string(), records: z.number() })),
+  problems: z.array(z.object({ key: z.string() }).passthrough()),
+  sessions: z.array(z.unknown()),
+}).passthrough();
+
+/** A run's manifest.json that cannot be read: names the file and the way out. */
+export class ManifestError extends Error {
+  override readonly name = 'ManifestError';
+  constructor(runDir: string, what: string) {
+    const file = manifestPath(runDir);
+    super(
+      `${file} ${what}. The part files under ${path.join(runDir, 'records')} are kept: move the manifest aside ` +
+        `(mv ${file} ${file}.bad) and run the same kforge build with --run-id ${path.basename(runDir)} --out ${path.dirname(runDir)} ` +
+        `and the same options; it writes a new manifest and keeps every complete part file.`,
+    );
+  }
 }
 
 export async function writeManifest(runDir: string, manifest: Manifest): Promise<void> {

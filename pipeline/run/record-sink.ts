@@ -3,11 +3,12 @@
  * Record ids are content hashes, so a record that a part file already holds (from before a crash) is
  * never written again; a half-written part never has a final name, so it is never read as data.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { KernelRecord } from '../../datasets/schema.ts';
 import { iterateRecordBatches } from '../../datasets/parquet-reader.ts';
 import { writeRecordsParquet } from '../../datasets/parquet-writer.ts';
+import { setAsideName } from '../../datasets/corrupt-part.ts';
 import { crashPoint } from './crash-point.ts';
 
 export interface RecordSinkOptions {
@@ -15,6 +16,8 @@ export interface RecordSinkOptions {
   partSize: number;
   /** Told after each part file is complete, so the manifest can list it. */
   onPart?: (file: string, records: KernelRecord[]) => Promise<void>;
+  /** Told when an unreadable part file is set aside. */
+  log?: (line: string) => void;
 }
 
 const PART_FILE = /^part-(\d{5})\.parquet$/;
@@ -38,10 +41,18 @@ export class RecordSink {
     for (const part of parts) {
       sink.nextPart = Math.max(sink.nextPart, Number(PART_FILE.exec(part)![1]) + 1);
     }
-    const files = parts.map((p) => path.join(sink.recordsDir, p));
-    if (files.length) {
-      for await (const batch of iterateRecordBatches(files, { columns: ['record_id'] })) {
-        for (const row of batch.records) if (row.record_id) sink.seen.add(row.record_id);
+    for (const file of parts.map((p) => path.join(sink.recordsDir, p))) {
+      try {
+        for await (const batch of iterateRecordBatches([file], { columns: ['record_id'] })) {
+          for (const row of batch.records) if (row.record_id) sink.seen.add(row.record_id);
+        }
+      } catch (error) {
+        if ((error as Error).name !== 'ParquetReadError') throw error;
+        // A part that cannot be read (truncated on disk) holds no record we can count on: set it aside
+        // (kept, for whoever wants to look) and let the build make its records again, from the caches.
+        const aside = setAsideName(file);
+        await rename(file, aside);
+        options.log?.(`kforge build: ${file} cannot be read (${(error as Error).message.split('. ')[0]}); moved to ${aside}, its records are made again`);
       }
     }
     return sink;

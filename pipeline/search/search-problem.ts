@@ -150,6 +150,11 @@ async function runCandidate(problem: Problem, idea: Idea, implIndex: number, see
     crashPoint('candidate:implemented');
     try {
       outcome.verification = (await ctx.queues.verify.add(() => ctx.verify(ctx.makeJob(problem, candidateId, source)))) ?? null;
+    } catch (error) {
+      // An interrupt while this one was being verified: no verdict, no record; the resume verifies it.
+      if (!isRunStopping(error)) throw error;
+      ctx.stop.reason ??= error.message;
+      return;
     } finally {
       ctx.progress.done('verify');
     }

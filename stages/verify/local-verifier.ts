@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
+import { RunStoppedError } from '../../pipeline/errors/run-stopping.ts';
 import { environmentSchema, verifyResultSchema, type Backend, type Environment, type VerifyJob, type VerifyResult } from './protocol.ts';
 import type { DescribedVerifier } from './verifier.ts';
 
@@ -69,10 +70,13 @@ export class LocalVerifier implements DescribedVerifier {
   private stderrTail = '';
   private closed = false;
   private died: Error | null = null;
+  /** Why abort() was called: later jobs are refused as a stop, not as a failure. */
+  private stoppedBy: string | null = null;
 
   constructor(private readonly options: LocalVerifierOptions) {}
 
   verify(job: VerifyJob): Promise<VerifyResult> {
+    if (this.stoppedBy) return Promise.reject(new RunStoppedError(this.stoppedBy));
     if (this.closed) return Promise.reject(new VerifierClosedError('verify() after close()'));
     if (this.died) {
       // The jobs it had were rejected; later jobs get a fresh driver (a broken interpreter fails again).
@@ -98,6 +102,29 @@ export class LocalVerifier implements DescribedVerifier {
     return env;
   }
 
+  /**
+   * Stops now (an interrupt): every pending job is rejected with RunStoppedError (so no verdict is
+   * recorded for it and a resume redoes it), and the driver gets SIGTERM, on which it kills its workers'
+   * process groups and exits; SIGKILL follows if it has not gone within 5 s. Resolves when it is gone.
+   */
+  async abort(reason: string): Promise<void> {
+    this.closed = true;
+    this.stoppedBy = reason;
+    const stopped = new RunStoppedError(reason);
+    const left = [...this.pending.values()].flat();
+    this.pending.clear();
+    for (const p of left) p.reject(stopped);
+    const driver = this.driver;
+    if (!driver) return;
+    driver.kill('SIGTERM');
+    await driver;
+  }
+
+  /** The driver's process id while it runs (tests check it is gone after a stop). */
+  get driverPid(): number | undefined {
+    return this.driver?.pid;
+  }
+
   /** Lets the driver finish the jobs it has, then waits for it to exit. */
   async close(): Promise<void> {
     this.closed = true;
@@ -110,7 +137,8 @@ export class LocalVerifier implements DescribedVerifier {
   private start(): ResultPromise {
     if (this.driver) return this.driver;
     const o = this.options;
-    const args = [HARNESS_SCRIPT, '--stdin', '--build-root', o.buildRoot, '--scratch-root', o.scratchRoot];
+    // --parent-pid: the driver stops (killing its workers) when this process goes, even by kill -9.
+    const args = [HARNESS_SCRIPT, '--stdin', '--parent-pid', String(process.pid), '--build-root', o.buildRoot, '--scratch-root', o.scratchRoot];
     if (o.workers) args.push('--workers', String(o.workers));
     if (o.cpuThreads) args.push('--cpu-threads', String(o.cpuThreads));
     if (o.buildTimeoutS) args.push('--build-timeout', String(o.buildTimeoutS));
@@ -120,6 +148,9 @@ export class LocalVerifier implements DescribedVerifier {
     const driver = execa(o.python, args, {
       stdin: 'pipe', stdout: 'pipe', stderr: 'pipe', buffer: false, reject: false,
       env: o.env ?? process.env, extendEnv: false,
+      // Its own process group: a Ctrl-C reaches only kforge, which stops the driver in order (abort()).
+      // No execa exit hook (see pipeline/run/interrupt.ts); the driver watches its parent instead.
+      detached: true, cleanup: false, forceKillAfterDelay: 5000,
     });
     driver.stdin?.on('error', () => {}); // EPIPE after a crash: reported through the exit below
     createInterface({ input: driver.stdout! }).on('line', (line) => this.onResultLine(line));
@@ -165,7 +196,7 @@ export class LocalVerifier implements DescribedVerifier {
 
   private async describe(backend: Backend): Promise<Environment> {
     const r = await execa(this.options.python, [HARNESS_SCRIPT, '--environment', '--backend', backend], {
-      reject: false, env: this.options.env ?? process.env, extendEnv: false, timeout: 120_000,
+      reject: false, env: this.options.env ?? process.env, extendEnv: false, timeout: 120_000, cleanup: false,
     });
     const line = String(r.stdout).trim().split('\n').at(-1) ?? '';
     if (r.exitCode !== 0 || !line) {

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { findPython } from '../../pipeline/python.ts';
 import { HARNESS_SCRIPT } from '../../stages/verify/local-verifier.ts';
 import { REPO_ROOT } from '../support/paths.ts';
+import { driverOf, holdersOf, leftOfBuild, pollUntil } from '../support/run-processes.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,5 +55,22 @@ describe('stopping the harness driver', () => {
     await driver;
     for (let i = 0; i < 20 && (await workersOf(lockDir)) > 0; i++) await sleep(250);
     expect(await workersOf(lockDir)).toBe(0);
+  });
+
+  it('kill -9 of the process streaming jobs (kforge) takes the driver, its workers and the device locks with it', async () => {
+    const work = await mkdtemp(path.join(tmpdir(), 'kforge-orphan-'));
+    const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(path.join(REPO_ROOT, 'test/support/verifier-child.ts'))}); })`;
+    const parent = execa(process.execPath, ['-e', boot, work], { reject: false, cwd: REPO_ROOT });
+    const lockDir = process.env.KFORGE_LOCK_DIR!;
+    // Until both hanging candidates run in workers of its driver.
+    expect(await pollUntil(async () => (await leftOfBuild(parent.pid!, lockDir)).filter((l) => l.includes('kforge_harness.worker')).length === 2, 240_000)).toBe(true);
+    const driver = await driverOf(parent.pid!);
+    expect(driver).toBeDefined();
+    parent.kill('SIGKILL');
+    await parent;
+    // Before: the orphaned driver ran its workers on to their 600 s limit, holding the device lock.
+    await pollUntil(async () => (await leftOfBuild(parent.pid!, lockDir, [driver!])).length === 0, 30_000);
+    expect(await leftOfBuild(parent.pid!, lockDir, [driver!])).toEqual([]);
+    expect(await holdersOf(lockDir)).toEqual([]);
   });
 });

@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterator
 
+from . import sandbox
 from .discovery import build_jobs
 from .driver import Driver, DriverOptions
 from .protocol import VERIFIER_VERSION, JobError, VerifyJob, failure_result
@@ -43,6 +44,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--memory-mb", type=int, default=16384, help="address-space limit per cpu worker (0: none)")
     p.add_argument("--keep-scratch", action="store_true")
     p.add_argument("--no-network-isolation", action="store_true")
+    p.add_argument("--parent-pid", type=int, default=None,
+                   help="stop (killing the workers) when this process, our parent, exits: kforge passes its pid")
     g = p.add_argument_group("job settings for --problems/--candidates")
     g.add_argument("--backend", choices=("cuda", "cpu"), default="cuda")
     g.add_argument("--tolerance", choices=("default", "loose"), default="default")
@@ -76,7 +79,9 @@ def _read_jobs(lines: IO[str], emit: Any) -> Iterator[VerifyJob]:
             cid = raw.get("candidate_id") if isinstance(raw, dict) else None
             if isinstance(cid, str):
                 bad = VerifyJob(cid, "", "", "", "", "cpu", "default", 1, 0, 1, 1.0, 0, False)
-                emit(failure_result(bad, "skipped", f"malformed job: {e}"))
+                # JobError messages already say "malformed job: ..."; a JSON error does not.
+                why = str(e) if isinstance(e, JobError) else f"malformed job: {e}"
+                emit(failure_result(bad, "skipped", why))
             continue
         yield job
 
@@ -128,8 +133,28 @@ def _print_environment(backend: str) -> int:
     return 0
 
 
+def _torch_problem() -> str | None:
+    """Why this interpreter cannot run candidates (every worker imports torch), or None. Checked once,
+    before any job, instead of every candidate coming back 'crash' with the reason in its message.
+    find_spec, not an import: the driver itself never needs torch and stays small."""
+    import importlib.util
+
+    try:
+        return None if importlib.util.find_spec("torch") is not None else "no torch (No module named 'torch')"
+    except (ImportError, ValueError) as e:
+        return f"no torch ({e})"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    why = _torch_problem()
+    if why is not None:
+        # The message kforge build gives (pipeline/python.ts PythonNotFoundError).
+        print("No Python interpreter with torch was found. Tried:\n"
+              f"  - {sys.executable}: {why}\n"
+              "Set KFORGE_PYTHON (or verify.python in the run configuration) to a python that can `import torch`.",
+              file=sys.stderr, flush=True)
+        return 2
     if args.environment:
         return _print_environment(args.backend)
     driver = Driver(DriverOptions(
@@ -137,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         lock_dir=args.lock_dir.resolve(),
         workers=max(1, args.workers), cpu_threads=max(1, args.cpu_threads), build_timeout_s=args.build_timeout,
         memory_mb=args.memory_mb or None, keep_scratch=args.keep_scratch,
-        network_isolation=not args.no_network_isolation,
+        network_isolation=not args.no_network_isolation, parent_pid=args.parent_pid,
     ))
     earlier = _results_so_far(args.out) if args.resume else []
     done = {r["candidate_id"] for r in earlier}
@@ -160,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
         raise KeyboardInterrupt(signal.Signals(signum).name)
 
     signal.signal(signal.SIGTERM, terminate)
+    if args.parent_pid is not None:
+        # kill -9 of kforge: SIGTERM reaches us, and the handler above kills the workers' groups.
+        sandbox.die_with_parent(signal.SIGTERM, args.parent_pid)
     try:
         if args.stdin:
             driver.run_many((j for j in _read_jobs(sys.stdin, emit) if j.candidate_id not in done), emit)

@@ -50,6 +50,8 @@ class DriverOptions:
     # The extension build has its own limit: the job's timeout_s pauses while load_inline/load runs.
     build_timeout_s: float = 900.0
     parent_env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    # The process that streams jobs (kforge): when it is gone, stop (kill the workers) and exit.
+    parent_pid: int | None = None
 
 
 def _safe_name(text: str) -> str:
@@ -178,10 +180,11 @@ class Driver:
         pool = ThreadPoolExecutor(max_workers=max(1, self.options.workers))
         try:
             for job in jobs:
+                self._check_parent()
                 futures.append(pool.submit(run, job))
-            # Timed waits keep the main thread responsive to SIGINT/SIGTERM.
+            # Timed waits keep the main thread responsive to SIGINT/SIGTERM and to the parent's death.
             while wait(futures, timeout=0.5).not_done:
-                pass
+                self._check_parent()
             for f in futures:
                 f.result()
         except KeyboardInterrupt:
@@ -189,6 +192,12 @@ class Driver:
             raise
         finally:
             pool.shutdown(wait=not self._stopping, cancel_futures=self._stopping)
+
+    def _check_parent(self) -> None:
+        """Jobs from a parent that is gone have nobody to report to: stop as on an interrupt. Backs up
+        PR_SET_PDEATHSIG (set in cli.py), which is Linux only."""
+        if self.options.parent_pid is not None and os.getppid() != self.options.parent_pid:
+            raise KeyboardInterrupt("parent process gone")
 
     def stop(self) -> None:
         """Start no new job and kill every running worker's process group (interrupt, time box)."""

@@ -64,15 +64,17 @@ def preexec(memory_bytes: int | None) -> Callable[[], None]:
     return apply
 
 
-def die_with_parent() -> None:
-    """Ask the kernel to SIGKILL this process when the driver goes. A worker outliving its driver
-    (driver killed, Node killed) would keep the device lock with no deadline enforced on it."""
-    parent = os.getppid()
+def die_with_parent(sig: int = signal.SIGKILL, expected_parent: int | None = None) -> None:
+    """Ask the kernel to send `sig` to this process when its parent goes. A worker outliving its driver
+    (driver killed, Node killed) would keep the device lock with no deadline enforced on it; the driver
+    (sig SIGTERM, so it kills its workers first) must not outlive kforge. `expected_parent`: the pid the
+    parent says it has; if the parent is already another process, it died before we asked."""
+    parent = os.getppid() if expected_parent is None else expected_parent
     try:
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        ctypes.CDLL(None, use_errno=True).prctl(1, sig, 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
-        return  # not Linux: best effort
-    if os.getppid() != parent or parent == 1:  # the driver died before we asked
+        pass  # not Linux: the driver's parent watch (Driver.run_many) still notices
+    if os.getppid() != parent or parent == 1:  # the parent died before we asked
         os._exit(1)
 
 

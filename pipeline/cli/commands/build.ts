@@ -5,9 +5,13 @@ import { buildFromConfig } from '../../build/build-from-config.ts';
 import { expandDotted, loadRunConfig, mergeDeep, parseSetFlags, validateRunConfig } from '../../config/load.ts';
 import { ConfigError } from '../../errors/config-error.ts';
 import { createProgress } from '../../progress.ts';
+import { Interrupt } from '../../run/interrupt.ts';
 import { readManifest } from '../../run/manifest.ts';
 import { problemSelectionOptions, selectionOverrides, type SelectionArgs } from '../shared-options.ts';
 import { formatSummary } from '../summary.ts';
+
+/** A build that completed with an empty run: distinct from 0 (records written) and 1 (an error). */
+export const NO_RECORDS_EXIT_CODE = 5;
 
 interface BuildArgs extends SelectionArgs {
   provider?: string;
@@ -52,25 +56,52 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('cache', { type: 'boolean', default: true, describe: 'use the content cache (--no-cache to recompute everything)' })
       .option('progress', { choices: ['auto', 'bars', 'lines', 'silent'], default: 'auto', describe: 'progress display' }) as unknown as Argv<BuildArgs>,
   handler: async (args: ArgumentsCamelCase<BuildArgs>) => {
-    const { config, runDir, runId } = await resolveRun(args);
-    const report = await buildFromConfig({
+    // Before anything starts a process: a Ctrl-C from here on stops the build cleanly.
+    const interrupt = new Interrupt().install();
+    try {
+      await build(args, interrupt);
+    } finally {
+      interrupt.uninstall();
+    }
+  },
+};
+
+async function build(args: ArgumentsCamelCase<BuildArgs>, interrupt: Interrupt): Promise<void> {
+  const { config, runDir, runId } = await resolveRun(args);
+  let report;
+  try {
+    report = await buildFromConfig({
       config,
       runDir,
       runId,
       progress: createProgress(args.progress as 'auto'),
       useCache: args.cache,
       log: (line) => process.stderr.write(`${line}\n`),
+      interrupt,
     });
-    process.stdout.write(formatSummary(report.manifest, runDir));
-    process.stdout.write(
-      `reused from the cache: ${report.verificationsReused} verification(s), ${report.llmRepliesReused} LLM repl(ies); LLM requests sent: ${report.llmRequestsSent}\n`,
-    );
-    if (report.manifest.status === 'stopped') {
-      process.stdout.write(`stopped: ${report.manifest.stop_reason}. Continue with: kforge build --resume ${runDir}\n`);
-      process.exitCode = 3;
-    }
-  },
-};
+  } catch (error) {
+    // Interrupted before the run folder was opened (interpreter check, environment probe): nothing to keep.
+    if (!interrupt.signal) throw error;
+    process.stderr.write(`kforge: interrupted by ${interrupt.signal} before any candidate was verified\n`);
+    process.exitCode = interrupt.exitCode!;
+    return;
+  }
+  process.stdout.write(formatSummary(report.manifest, runDir));
+  process.stdout.write(
+    `reused from the cache: ${report.verificationsReused} verification(s), ${report.llmRepliesReused} LLM repl(ies); LLM requests sent: ${report.llmRequestsSent}\n`,
+  );
+  if (report.manifest.status === 'interrupted') {
+    process.stdout.write(`interrupted (${report.manifest.stop_reason}): what was complete is written; continue with kforge build --resume ${runDir}\n`);
+    process.exitCode = interrupt.exitCode!;
+  } else if (report.manifest.status === 'stopped') {
+    process.stdout.write(`stopped: ${report.manifest.stop_reason}. Continue with: kforge build --resume ${runDir}\n`);
+    process.exitCode = 3;
+  } else if (report.manifest.counts.records === 0) {
+    // Nothing to train on is not a success a script should take for one.
+    process.stderr.write(`kforge: the build wrote no records (every problem skipped or no candidate produced); see the summary above for why\n`);
+    process.exitCode = NO_RECORDS_EXIT_CODE;
+  }
+}
 
 async function resolveRun(args: BuildArgs) {
   const overrides: Record<string, unknown> = {

@@ -2,6 +2,7 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { resolveInputs } from '../../../datasets/dataset-store.ts';
 import { EXPORT_FORMATS, runExport, type ExportFormat } from '../../../datasets/export.ts';
+import { checkOutputPath } from '../output-path.ts';
 import { filterFromArgs, withFilterOptions, type FilterArgs } from './filter.ts';
 
 interface ExportArgs extends FilterArgs {
@@ -33,6 +34,8 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       .option('name', { type: 'string', describe: 'hf: dataset name in the card' })
       .option('shard-rows', { type: 'number', describe: 'hf: rows per Parquet shard (default 50000)' }) as unknown as Argv<ExportArgs>,
   handler: async (args: ArgumentsCamelCase<ExportArgs>) => {
+    // An export folder is rewritten freely (overwrite), but never inside an input or on /proc.
+    checkOutputPath(args.out, { kind: 'folder', inputs: args.inputs, overwrite: true });
     const counts = await runExport({
       format: args.format,
       inputs: args.inputs,

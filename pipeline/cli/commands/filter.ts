@@ -3,6 +3,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { resolveInputs } from '../../../datasets/dataset-store.ts';
 import { runFilter } from '../../../datasets/filter-run.ts';
 import { describeFilter, type RecordFilter } from '../../../datasets/record-filter.ts';
+import { checkOutputPath } from '../output-path.ts';
 
 export interface FilterArgs {
   inputs: string[];
@@ -50,6 +51,7 @@ export function filterFromArgs(a: FilterArgs): RecordFilter {
 interface FilterCommandArgs extends FilterArgs {
   out: string;
   workers: number;
+  overwrite: boolean;
 }
 
 export const filterCommand: CommandModule<object, FilterCommandArgs> = {
@@ -58,8 +60,10 @@ export const filterCommand: CommandModule<object, FilterCommandArgs> = {
   builder: (yargs: Argv) =>
     withFilterOptions(yargs)
       .option('out', { type: 'string', demandOption: true, describe: 'output .parquet file, or a folder (gets records/part-00000.parquet)' })
-      .option('workers', { type: 'number', default: 1, describe: 'worker threads reading part files in parallel (helps on idle cores)' }) as unknown as Argv<FilterCommandArgs>,
+      .option('workers', { type: 'number', default: 1, describe: 'worker threads reading part files in parallel (helps on idle cores)' })
+      .option('overwrite', { type: 'boolean', default: false, describe: 'replace an existing --out' }) as unknown as Argv<FilterCommandArgs>,
   handler: async (args: ArgumentsCamelCase<FilterCommandArgs>) => {
+    checkOutputPath(args.out, { kind: args.out.endsWith('.parquet') ? 'file' : 'folder', inputs: args.inputs, overwrite: args.overwrite });
     const filter = filterFromArgs(args);
     const result = await runFilter(await resolveInputs(args.inputs), filter, args.out, { workers: args.workers });
     process.stdout.write(`${result.rowsSelected} of ${result.rowsScanned} records kept (${describeFilter(filter).join('; ')})\nwrote ${result.outputPath}\n`);

@@ -101,6 +101,7 @@ export class ProblemAnalyser {
       timeout: this.options.timeoutMs ?? 120_000,
       reject: false,
       env: { PYTHONDONTWRITEBYTECODE: '1' },
+      cleanup: false, // execa's exit hook would re-raise a Ctrl-C past kforge's handler (pipeline/run/interrupt.ts)
     });
     const line = result.stdout.trim().split('\n').pop() ?? '';
     let parsed: unknown;
