@@ -6,17 +6,17 @@ import path from 'node:path';
 import { loadProblems } from '../../kernelbench/sources/index.ts';
 import { LocalVerifier } from '../../stages/verify/local-verifier.ts';
 import type { VerifyJob } from '../../stages/verify/protocol.ts';
-import { ContentCache } from '../cache/content-cache.ts';
+import { ContentCache } from '../../stages/core/cache/content-cache.ts';
 import type { RunConfig } from '../config/schema.ts';
-import { ConfigError } from '../errors/config-error.ts';
+import { ConfigError } from '../../stages/core/errors/config-error.ts';
 import { KFORGE_VERSION } from '../cli/version.ts';
 import type { Progress } from '../progress.ts';
-import { findPython } from '../python.ts';
+import { findPython } from '../../stages/verify/python.ts';
 import { journaledProvider } from '../run/search-journal.ts';
 import { SeedBank } from '../search/seed-bank.ts';
 import { createProvider } from './create-provider.ts';
 import { runBuild, type BuildOutcome } from './run-build.ts';
-import { cachedVerify } from './verify-cache.ts';
+import { cachedVerify } from '../../stages/verify/verify-cache.ts';
 
 export interface BuildFromConfigOptions {
   config: RunConfig;

@@ -1,6 +1,6 @@
 /** The LLM request processor's public types: what stages send and what they get back. */
-import type { GenerationFailureReason } from '../errors/llm-errors.ts';
-import type { ContentCache } from '../cache/content-cache.ts';
+import type { GenerationFailureReason } from '../../stages/core/errors/llm-errors.ts';
+import type { ContentCache } from '../../stages/core/cache/content-cache.ts';
 import type { BudgetTracker } from './budget.ts';
 import type { AdaptiveOptions } from './adaptive-concurrency.ts';
 

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RunConfig } from '../config/schema.ts';
-import { writeFileAtomic } from '../cache/atomic-write.ts';
+import { writeFileAtomic } from '../../stages/core/cache/atomic-write.ts';
 
 export type RunStatus = 'running' | 'complete' | 'stopped' | 'failed';
 

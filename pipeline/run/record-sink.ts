@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { KernelRecord } from '../../datasets/schema.ts';
 import { iterateRecordBatches } from '../../datasets/parquet-reader.ts';
 import { writeRecordsParquet } from '../../datasets/parquet-writer.ts';
-import { crashPoint } from './crash-point.ts';
+import { crashPoint } from '../../stages/core/crash-point.ts';
 
 export interface RecordSinkOptions {
   runDir: string;

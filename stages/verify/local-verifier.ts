@@ -11,12 +11,12 @@ import { execa, type ResultPromise } from 'execa';
 import { environmentSchema, verifyResultSchema, type Backend, type Environment, type VerifyJob, type VerifyResult } from './protocol.ts';
 import type { DescribedVerifier } from './verifier.ts';
 
-export const HARNESS_SCRIPT = fileURLToPath(new URL('../../kernelbench/harness/verify.py', import.meta.url));
-const PROTOCOL_PY = fileURLToPath(new URL('../../kernelbench/harness/kforge_harness/protocol.py', import.meta.url));
+export const HARNESS_SCRIPT = fileURLToPath(new URL('./harness/verify.py', import.meta.url));
+const PROTOCOL_PY = fileURLToPath(new URL('./harness/kforge_harness/protocol.py', import.meta.url));
 const STDERR_TAIL_CHARS = 8000;
 
 export interface LocalVerifierOptions {
-  /** Interpreter with torch (see pipeline/python.ts findPython). */
+  /** Interpreter with torch (see python.ts findPython). */
   python: string;
   /** Candidate processes at once (default: the driver's, min(cores, 4)). */
   workers?: number;

@@ -1,6 +1,6 @@
 /**
  * The contract between the pipeline and the Python verification harness
- * (kernelbench/harness/PROTOCOL.md describes the same thing for people running it by hand).
+ * (stages/verify/harness/PROTOCOL.md describes the same thing for people running it by hand).
  * Jobs go in as JSON lines, results come out as JSON lines; both sides validate.
  */
 import { z } from 'zod';

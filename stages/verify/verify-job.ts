@@ -1,10 +1,20 @@
-/** A verification job from the run's settings: the one place where config meets the harness protocol. */
+/** A verification job from the run's settings: the one place where run settings meet the harness protocol. */
 import type { Problem } from '../../kernelbench/problem.ts';
-import type { VerifyJob } from '../../stages/verify/protocol.ts';
-import type { RunConfig } from '../config/schema.ts';
+import type { Backend, TolerancePolicy, VerifyJob } from './protocol.ts';
 
-export function makeVerifyJob(config: RunConfig, problem: Problem, candidateId: string, source: string): VerifyJob {
-  const v = config.verify;
+/** The run's `verify` settings a job is made from (the configuration's `verify` section fits it). */
+export interface VerifyJobSettings {
+  backend: Backend;
+  tolerance: TolerancePolicy;
+  trials: number;
+  warmup: number;
+  repeats: number;
+  timeout_s: number;
+  seed: number;
+  compile_reference: boolean;
+}
+
+export function makeVerifyJob(v: VerifyJobSettings, problem: Problem, candidateId: string, source: string): VerifyJob {
   return {
     candidate_id: candidateId,
     problem: { name: problem.name, code: problem.code, key: problem.key },

@@ -20,7 +20,7 @@ import { CATALOGUE_VERSION, type CatalogueIdea, catalogueFor } from './catalogue
 import { TemplateError } from './kernel-parts.ts';
 import { UnsupportedOpError } from './ops.ts';
 import { renderIdea } from './render.ts';
-import { findPython } from '../../../pipeline/python.ts';
+import { findPython } from '../../verify/python.ts';
 
 export { CATALOGUE_VERSION } from './catalogue.ts';
 

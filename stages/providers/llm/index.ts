@@ -3,7 +3,7 @@
  * request processor (pipeline/llm: cache, rate limits, retries, budget), and extracts ideas or the
  * ModelNew module from the reply, keeping prompt, raw reply, tokens and latency for the record.
  */
-import { crashPoint } from '../../../pipeline/run/crash-point.ts';
+import { crashPoint } from '../../core/crash-point.ts';
 import type { ChatMessage, ChatResult, LlmClient } from '../../../pipeline/llm/types.ts';
 import type { Generation, IdeaRequest, IdeaResponse, Implementation, ImplementRequest, Provider } from '../../provider.ts';
 import { extractIdeas, extractKernelSource } from './extract.ts';

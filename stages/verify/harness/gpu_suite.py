@@ -3,7 +3,7 @@
 driver and say, per exploit class, whether it was caught, and per honest candidate, whether it was
 left unflagged. Meant for a GPU host (cuda and cpu entries); `--backends cpu` works anywhere.
 
-    python3 kernelbench/harness/gpu_suite.py --json /tmp/suite.json [--backends cuda,cpu] [--only relu]
+    python3 stages/verify/harness/gpu_suite.py --json /tmp/suite.json [--backends cuda,cpu] [--only relu]
 
 Prints a markdown table to stdout; exit status 0 when every expectation held, 1 otherwise.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 HARNESS = Path(__file__).resolve().parent
-REPO = HARNESS.parent.parent
+REPO = HARNESS.parent.parent.parent
 sys.path.insert(0, str(HARNESS))
 
 from kforge_harness.driver import Driver, DriverOptions  # noqa: E402
