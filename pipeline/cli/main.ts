@@ -10,21 +10,30 @@ import { filterCommand } from './commands/filter.ts';
 import { reportCommand } from './commands/report.ts';
 import { statsCommand } from './commands/stats.ts';
 import { KFORGE_VERSION } from './version.ts';
+import { ConfigError, NoEndpointError, ProblemSourceError } from '../../stages/core/errors/config-error.ts';
+import { PythonNotFoundError } from '../../stages/verify/python.ts';
+import { VerifierDiedError } from '../../stages/verify/local-verifier.ts';
+import { BudgetFileError } from '../llm/budget.ts';
+import { NoPartFilesError } from '../../datasets/part-files.ts';
+import { ParquetReadError } from '../../datasets/parquet-reader.ts';
+import { ParquetWriteError } from '../../datasets/parquet-writer.ts';
+import { DatasetError } from '../../datasets/dataset-store.ts';
+import { UnsupportedTakeError } from '../../datasets/arrow-take.ts';
 
-// Errors raised on purpose, whose message already says what to do.
-const KNOWN_ERRORS = new Set([
-  'ConfigError',
-  'ProblemSourceError',
-  'NoEndpointError',
-  'PythonNotFoundError',
-  'NoPartFilesError',
-  'ParquetReadError',
-  'ParquetWriteError',
-  'DatasetError',
-  'UnsupportedTakeError',
-  'BudgetFileError',
-  'VerifierDiedError',
-]);
+// Errors raised on purpose, whose message already says what to do (recognised by class, not by name).
+const KNOWN_ERRORS: (abstract new (...args: never[]) => Error)[] = [
+  ConfigError,
+  ProblemSourceError,
+  NoEndpointError,
+  PythonNotFoundError,
+  NoPartFilesError,
+  ParquetReadError,
+  ParquetWriteError,
+  DatasetError,
+  UnsupportedTakeError,
+  BudgetFileError,
+  VerifierDiedError,
+];
 
 const cli = yargs(hideBin(process.argv))
   .scriptName('kforge')
@@ -52,6 +61,6 @@ try {
 } catch (error) {
   const e = error as Error;
   // Errors we raise on purpose carry a message that says what to do; anything else gets its stack.
-  process.stderr.write(KNOWN_ERRORS.has(e.name) ? `kforge: ${e.message}\n` : `kforge: unexpected error: ${e.stack ?? String(e)}\n`);
+  process.stderr.write(KNOWN_ERRORS.some((known) => e instanceof known) ? `kforge: ${e.message}\n` : `kforge: unexpected error: ${e.stack ?? String(e)}\n`);
   process.exitCode = 1;
 }
