@@ -6,7 +6,7 @@ import * as arrow from 'apache-arrow';
 import * as pw from 'parquet-wasm';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { crashPoint } from '../pipeline/run/crash-point.ts';
+import { crashPoint } from '../stages/core/crash-point.ts';
 import { recordsToArrowBatch } from './arrow-records.ts';
 import { RECORD_SCHEMA_VERSION, recordArrowSchema, type KernelRecord } from './schema.ts';
 

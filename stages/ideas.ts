@@ -1,6 +1,6 @@
 /** Stage 1: ideas. A problem and its history in, K ideas with stable ids out. */
 import { createHash } from 'node:crypto';
-import { isRunStopping } from '../pipeline/errors/run-stopping.ts';
+import { isRunStopping } from './core/errors/run-stopping.ts';
 import type { Idea, IdeaRequest, IdeaResponse, Provider } from './provider.ts';
 
 export function ideaId(problemKey: string, round: number, text: string): string {

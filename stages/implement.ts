@@ -1,5 +1,5 @@
 /** Stage 2: implementations. An idea (and the kernels to start from) in, one ModelNew module out. */
-import { isRunStopping } from '../pipeline/errors/run-stopping.ts';
+import { isRunStopping } from './core/errors/run-stopping.ts';
 import { emptyGeneration } from './ideas.ts';
 import type { Implementation, ImplementRequest, Provider } from './provider.ts';
 

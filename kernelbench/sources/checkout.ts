@@ -4,7 +4,7 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ProblemSourceError } from '../../pipeline/errors/config-error.ts';
+import { ProblemSourceError } from '../../stages/core/errors/config-error.ts';
 import type { Problem } from '../problem.ts';
 import { decodeUtf8, toProblem } from './raw-problem.ts';
 

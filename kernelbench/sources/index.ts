@@ -1,7 +1,7 @@
 /** Every problem source behind one call, and the selection (levels, ids, name pattern, limit). */
 import { fileURLToPath } from 'node:url';
-import type { ProblemSourceSpec } from '../../pipeline/config/schema.ts';
-import { ProblemSourceError } from '../../pipeline/errors/config-error.ts';
+import type { ProblemSourceSpec } from './spec.ts';
+import { ProblemSourceError } from '../../stages/core/errors/config-error.ts';
 import type { Problem } from '../problem.ts';
 import { readCheckout } from './checkout.ts';
 import { dedupeProblems, describeDuplicate } from './dedupe.ts';

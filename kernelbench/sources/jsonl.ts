@@ -1,6 +1,6 @@
 /** Problems as JSON lines in the benchmark's Hugging Face layout: level, problem_id, name, code. */
 import { readFile } from 'node:fs/promises';
-import { ProblemSourceError } from '../../pipeline/errors/config-error.ts';
+import { ProblemSourceError } from '../../stages/core/errors/config-error.ts';
 import type { Problem } from '../problem.ts';
 import { decodeUtf8, rawProblemSchema, toProblem } from './raw-problem.ts';
 

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { tableFromIPC } from 'apache-arrow';
 import { readParquet } from 'parquet-wasm';
-import { ProblemSourceError } from '../../pipeline/errors/config-error.ts';
+import { ProblemSourceError } from '../../stages/core/errors/config-error.ts';
 import type { Problem } from '../problem.ts';
 import { rawProblemSchema, toProblem } from './raw-problem.ts';
 

@@ -8,20 +8,20 @@ import type { Problem } from '../../kernelbench/problem.ts';
 import { loadProblems } from '../../kernelbench/sources/index.ts';
 import { LocalVerifier } from '../../stages/verify/local-verifier.ts';
 import type { VerifyJob } from '../../stages/verify/protocol.ts';
-import { ContentCache } from '../cache/content-cache.ts';
+import { ContentCache } from '../../stages/core/cache/content-cache.ts';
 import type { RunConfig } from '../config/schema.ts';
-import { ConfigError } from '../errors/config-error.ts';
-import { RunStoppedError } from '../errors/run-stopping.ts';
+import { ConfigError } from '../../stages/core/errors/config-error.ts';
+import { RunStoppedError } from '../../stages/core/errors/run-stopping.ts';
 import { KFORGE_VERSION } from '../cli/version.ts';
 import type { Progress } from '../progress.ts';
-import { findPython } from '../python.ts';
+import { findPython } from '../../stages/verify/python.ts';
 import type { Interrupt } from '../run/interrupt.ts';
 import { lockRun } from '../run/run-lock.ts';
 import { journaledProvider } from '../run/search-journal.ts';
 import { SeedBank } from '../search/seed-bank.ts';
 import { createProvider } from './create-provider.ts';
 import { runBuild, type BuildOutcome } from './run-build.ts';
-import { cachedVerify } from './verify-cache.ts';
+import { cachedVerify } from '../../stages/verify/verify-cache.ts';
 
 export interface BuildFromConfigOptions {
   config: RunConfig;

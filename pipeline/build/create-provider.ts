@@ -2,9 +2,9 @@
 import { createBuiltinProvider } from '../../stages/providers/builtin/index.ts';
 import { LlmProvider } from '../../stages/providers/llm/index.ts';
 import type { Provider } from '../../stages/provider.ts';
-import { ContentCache } from '../cache/content-cache.ts';
+import { ContentCache } from '../../stages/core/cache/content-cache.ts';
 import type { RunConfig } from '../config/schema.ts';
-import { NoEndpointError } from '../errors/config-error.ts';
+import { NoEndpointError } from '../../stages/core/errors/config-error.ts';
 import { BudgetTracker } from '../llm/budget.ts';
 import { createLlmClient } from '../llm/create-client.ts';
 import type { LlmClient } from '../llm/types.ts';

@@ -15,7 +15,7 @@ import type { Interrupt } from '../run/interrupt.ts';
 import { readManifest, writeManifest, type Manifest, type ProblemSummary } from '../run/manifest.ts';
 import { RecordSink } from '../run/record-sink.ts';
 import { searchProblem } from '../search/search-problem.ts';
-import { makeVerifyJob } from './verify-job.ts';
+import { makeVerifyJob } from '../../stages/verify/verify-job.ts';
 import { countRunRecords } from './run-counts.ts';
 
 export interface BuildDeps {
@@ -108,7 +108,7 @@ export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<
           },
           provider: deps.provider,
           verify: deps.verify,
-          makeJob: (p, candidateId, source) => makeVerifyJob(config, p, candidateId, source),
+          makeJob: (p, candidateId, source) => makeVerifyJob(config.verify, p, candidateId, source),
           bankSeeds: deps.bankSeeds ?? (() => []),
           queues,
           emit: async (record: KernelRecord) => {

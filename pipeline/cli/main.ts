@@ -10,25 +10,36 @@ import { filterCommand } from './commands/filter.ts';
 import { reportCommand } from './commands/report.ts';
 import { statsCommand } from './commands/stats.ts';
 import { KFORGE_VERSION } from './version.ts';
-import { UsageError } from '../errors/usage-error.ts';
+import { ConfigError, NoEndpointError, ProblemSourceError } from '../../stages/core/errors/config-error.ts';
+import { PythonNotFoundError } from '../../stages/verify/python.ts';
+import { VerifierDiedError } from '../../stages/verify/local-verifier.ts';
+import { BudgetFileError } from '../llm/budget.ts';
+import { NoPartFilesError } from '../../datasets/part-files.ts';
+import { ParquetReadError } from '../../datasets/parquet-reader.ts';
+import { ParquetWriteError } from '../../datasets/parquet-writer.ts';
+import { DatasetError } from '../../datasets/dataset-store.ts';
+import { UnsupportedTakeError } from '../../datasets/arrow-take.ts';
+import { UsageError } from '../../stages/core/errors/usage-error.ts';
+import { RunLockedError } from '../run/run-lock.ts';
+import { ManifestError } from '../run/manifest.ts';
 
-// Errors raised on purpose, whose message already says what to do.
-const KNOWN_ERRORS = new Set([
-  'ConfigError',
-  'ProblemSourceError',
-  'NoEndpointError',
-  'PythonNotFoundError',
-  'NoPartFilesError',
-  'ParquetReadError',
-  'ParquetWriteError',
-  'DatasetError',
-  'UnsupportedTakeError',
-  'BudgetFileError',
-  'VerifierDiedError',
-  'RunLockedError',
-  'UsageError',
-  'ManifestError',
-]);
+// Errors raised on purpose, whose message already says what to do (recognised by class, not by name).
+const KNOWN_ERRORS: (abstract new (...args: never[]) => Error)[] = [
+  ConfigError,
+  ProblemSourceError,
+  NoEndpointError,
+  PythonNotFoundError,
+  NoPartFilesError,
+  ParquetReadError,
+  ParquetWriteError,
+  DatasetError,
+  UnsupportedTakeError,
+  BudgetFileError,
+  VerifierDiedError,
+  RunLockedError,
+  UsageError,
+  ManifestError,
+];
 
 /** A number option given something that is not a number (yargs makes it NaN): name the flag. */
 function checkNumbers(argv: Record<string, unknown>): void {
@@ -78,8 +89,9 @@ try {
 } catch (error) {
   const e = error as Error;
   // Errors we raise on purpose carry a message that says what to do; anything else gets its stack.
-  process.stderr.write(KNOWN_ERRORS.has(e.name) ? `kforge: ${e.message}\n` : `kforge: unexpected error: ${e.stack ?? String(e)}\n`);
+  const known = KNOWN_ERRORS.some((k) => e instanceof k);
+  process.stderr.write(known ? `kforge: ${e.message}\n` : `kforge: unexpected error: ${e.stack ?? String(e)}\n`);
   // Some carry their own status (RunLockedError: 4), so scripts can tell them apart.
-  const own = 'exitCode' in e && typeof e.exitCode === 'number' && KNOWN_ERRORS.has(e.name) ? e.exitCode : null;
+  const own = known && 'exitCode' in e && typeof e.exitCode === 'number' ? e.exitCode : null;
   process.exitCode = own ?? 1;
 }

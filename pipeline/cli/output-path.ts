@@ -7,7 +7,7 @@
  */
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../errors/usage-error.ts';
+import { UsageError } from '../../stages/core/errors/usage-error.ts';
 
 export interface OutputCheck {
   /** What is written: one file, or a folder (filter: a path not ending in .parquet). */

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
-import { ConfigError } from '../errors/config-error.ts';
+import { ConfigError } from '../../stages/core/errors/config-error.ts';
 import { runConfigSchema, type RunConfig } from './schema.ts';
 
 /** A partial configuration tree; flags and environment produce these. */

@@ -5,14 +5,8 @@
  */
 import { z } from 'zod';
 import { BACKENDS, TOLERANCE_POLICIES } from '../../stages/verify/protocol.ts';
+import { problemSourceSchema } from '../../kernelbench/sources/spec.ts';
 
-const problemSourceSchema = z.union([
-  z.literal('builtin'),
-  z.strictObject({ jsonl: z.string().min(1) }),
-  z.strictObject({ parquet: z.string().min(1) }),
-  z.strictObject({ checkout: z.string().min(1) }),
-]);
-export type ProblemSourceSpec = z.infer<typeof problemSourceSchema>;
 
 const problemsSchema = z
   .strictObject({

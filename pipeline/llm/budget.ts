@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { z } from 'zod';
-import { writeFileAtomicSync } from '../cache/atomic-write.ts';
+import { writeFileAtomicSync } from '../../stages/core/cache/atomic-write.ts';
 
 export interface BudgetOptions {
   maxTokens?: number;

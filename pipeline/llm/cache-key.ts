@@ -4,7 +4,7 @@
  * the key; nothing that cannot (the purpose, timeouts, rate limits) is, so a resumed run with other
  * throughput settings still finds its answers.
  */
-import type { ContentCache } from '../cache/content-cache.ts';
+import type { ContentCache } from '../../stages/core/cache/content-cache.ts';
 import { z } from 'zod';
 import type { ChatRequest, LlmClientOptions } from './types.ts';
 

@@ -1,5 +1,5 @@
 /** The one way stages get an LLM client: options checked here, so a bad setup fails before any request. */
-import { ConfigError } from '../errors/config-error.ts';
+import { ConfigError } from '../../stages/core/errors/config-error.ts';
 import { OpenAiLlmClient } from './openai-client.ts';
 import type { LlmClient, LlmClientOptions } from './types.ts';
 

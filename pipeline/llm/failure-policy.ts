@@ -7,7 +7,7 @@ import {
   APIConnectionTimeoutError,
   APIError,
 } from 'openai';
-import type { GenerationFailureReason } from '../errors/llm-errors.ts';
+import type { GenerationFailureReason } from '../../stages/core/errors/llm-errors.ts';
 import type { RetryTiming } from './types.ts';
 
 export interface AttemptFailure {

@@ -9,7 +9,7 @@
  * too long): they were paid for.
  */
 import OpenAI from 'openai';
-import { BudgetExceededError, GenerationError } from '../errors/llm-errors.ts';
+import { BudgetExceededError, GenerationError } from '../../stages/core/errors/llm-errors.ts';
 import { AdaptiveConcurrency } from './adaptive-concurrency.ts';
 import { LLM_CACHE_NAMESPACE, cachedReplySchema, llmCacheKey, type CachedReply } from './cache-key.ts';
 import { DEFAULT_RETRY_TIMING, backoffMs, classifyFailure, type AttemptFailure } from './failure-policy.ts';

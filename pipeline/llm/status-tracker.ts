@@ -1,5 +1,5 @@
 /** Counts of what the LLM client did, readable at any time by the progress display. */
-import type { GenerationFailureReason } from '../errors/llm-errors.ts';
+import type { GenerationFailureReason } from '../../stages/core/errors/llm-errors.ts';
 import type { LlmStatus } from './types.ts';
 
 export class StatusTracker {

@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import type { RunConfig } from '../config/schema.ts';
-import { writeFileAtomic } from '../cache/atomic-write.ts';
+import { writeFileAtomic } from '../../stages/core/cache/atomic-write.ts';
 
 /** interrupted: stopped by Ctrl-C / SIGTERM (resumable, like stopped). */
 export type RunStatus = 'running' | 'complete' | 'stopped' | 'interrupted' | 'failed';

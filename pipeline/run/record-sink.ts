@@ -9,7 +9,7 @@ import type { KernelRecord } from '../../datasets/schema.ts';
 import { iterateRecordBatches } from '../../datasets/parquet-reader.ts';
 import { writeRecordsParquet } from '../../datasets/parquet-writer.ts';
 import { setAsideName } from '../../datasets/corrupt-part.ts';
-import { crashPoint } from './crash-point.ts';
+import { crashPoint } from '../../stages/core/crash-point.ts';
 
 export interface RecordSinkOptions {
   runDir: string;

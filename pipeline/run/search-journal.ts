@@ -6,7 +6,7 @@
  * run ask for exactly what the killed one had not yet received, and make the rows it would have made.
  */
 import path from 'node:path';
-import { ContentCache } from '../cache/content-cache.ts';
+import { ContentCache } from '../../stages/core/cache/content-cache.ts';
 import type { IdeaRequest, IdeaResponse, Implementation, ImplementRequest, Provider } from '../../stages/provider.ts';
 
 export function journaledProvider(provider: Provider, runDir: string): Provider {

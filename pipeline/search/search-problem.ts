@@ -12,11 +12,11 @@ import { implementIdea } from '../../stages/implement.ts';
 import type { Idea, Implementation, Provider, SeedKernel } from '../../stages/provider.ts';
 import { buildRecord, recordId, type CandidateOutcome } from '../../stages/records.ts';
 import type { Backend, TolerancePolicy, VerifyJob, VerifyResult } from '../../stages/verify/protocol.ts';
-import { isRunStopping } from '../errors/run-stopping.ts';
+import { isRunStopping } from '../../stages/core/errors/run-stopping.ts';
 import type { ProblemSummary } from '../run/manifest.ts';
 import type { Progress } from '../progress.ts';
 import { ProblemState } from './problem-state.ts';
-import { crashPoint } from '../run/crash-point.ts';
+import { crashPoint } from '../../stages/core/crash-point.ts';
 
 export interface SearchSettings {
   rounds: number;

@@ -4,20 +4,19 @@
  * workers at once), matched to their job by candidate_id and validated with zod. If the driver dies,
  * every pending job is rejected with VerifierDiedError.
  */
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
-import { RunStoppedError } from '../../pipeline/errors/run-stopping.ts';
+import { RunStoppedError } from '../core/errors/run-stopping.ts';
 import { environmentSchema, verifyResultSchema, type Backend, type Environment, type VerifyJob, type VerifyResult } from './protocol.ts';
 import type { DescribedVerifier } from './verifier.ts';
+import { readHarnessVersion } from './verdict-definition.ts';
 
-export const HARNESS_SCRIPT = fileURLToPath(new URL('../../kernelbench/harness/verify.py', import.meta.url));
-const PROTOCOL_PY = fileURLToPath(new URL('../../kernelbench/harness/kforge_harness/protocol.py', import.meta.url));
+export const HARNESS_SCRIPT = fileURLToPath(new URL('./harness/verify.py', import.meta.url));
 const STDERR_TAIL_CHARS = 8000;
 
 export interface LocalVerifierOptions {
-  /** Interpreter with torch (see pipeline/python.ts findPython). */
+  /** Interpreter with torch (see python.ts findPython). */
   python: string;
   /** Candidate processes at once (default: the driver's, min(cores, 4)). */
   workers?: number;
@@ -55,11 +54,9 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
-/** The harness's VERIFIER_VERSION, read from its one home (protocol.py) so the two never disagree. */
+/** The harness's version, read from the one file the harness reads too (kforge_harness/VERSION). */
 export function harnessVersion(): string {
-  const m = /^VERIFIER_VERSION\s*=\s*"([^"]+)"/m.exec(readFileSync(PROTOCOL_PY, 'utf8'));
-  if (!m?.[1]) throw new VerifierProtocolError(`no VERIFIER_VERSION in ${PROTOCOL_PY}`);
-  return m[1];
+  return readHarnessVersion();
 }
 
 export class LocalVerifier implements DescribedVerifier {

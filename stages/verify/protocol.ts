@@ -1,101 +1,173 @@
 /**
- * The contract between the pipeline and the Python verification harness
- * (kernelbench/harness/PROTOCOL.md describes the same thing for people running it by hand).
- * Jobs go in as JSON lines, results come out as JSON lines; both sides validate.
+ * The contract between the pipeline and the Python verification harness: jobs go in as JSON lines,
+ * results come out as JSON lines; both sides validate (harness/PROTOCOL.md says the same for people).
+ *
+ * GENERATED from harness/kforge_harness/verdict.json by `npx tsx scripts/update-verdict.ts`: edit the
+ * JSON, never this file (test/verify/verdict.test.ts fails when the two differ).
  */
 import { z } from 'zod';
-import { FAIL_STAGES } from '../../datasets/schema.ts';
 
+/** cpu: C++ candidates against PyTorch on the CPU */
 export const BACKENDS = ['cpu', 'cuda'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
+/** default: fp32 atol=rtol=1e-4, fp16/bf16 1e-2; loose: 1e-2 for all */
 export const TOLERANCE_POLICIES = ['default', 'loose'] as const;
 export type TolerancePolicy = (typeof TOLERANCE_POLICIES)[number];
 
+/** where a candidate stopped */
+export const HARNESS_STAGES = ['load', 'build', 'run', 'correctness', 'integrity', 'timing', 'timeout', 'crash', 'skipped'] as const;
+export type HarnessStage = (typeof HARNESS_STAGES)[number];
+
 export interface VerifyJob {
+  /** echoed in the result; results come back in completion order */
   candidate_id: string;
+  /** the problem file's text; key is informative */
   problem: { name: string; code: string; key: string };
+  /** the candidate module */
   kernel_source: string;
+  /** cpu: C++ candidates against PyTorch on the CPU */
   backend: Backend;
+  /** default: fp32 atol=rtol=1e-4, fp16/bf16 1e-2; loose: 1e-2 for all */
   tolerance_policy: TolerancePolicy;
-  /** Correctness trials, each on a fresh input draw. */
+  /** correctness trials (>= 1), each on a fresh input draw */
   trials: number;
+  /** warmup and timed calls */
   timing: { warmup: number; repeats: number };
+  /** the worker's whole life (import, checks, timing), lock wait and extension builds excluded (builds have --build-timeout) */
   timeout_s: number;
-  /** Base of the secret input seeds; the harness derives one seed per trial from it. */
+  /** base of the secret input seeds; the harness derives one seed per trial from it */
   seed: number;
+  /** also time torch.compile(Model) */
   compile_reference: boolean;
 }
 
-const nullableNumber = z.number().nullable();
-
 export const problemFactsSchema = z.object({
+  /** JSON list of the input shapes as the harness saw them (null for scalars) */
   input_shapes: z.string().nullable(),
+  /** dtype per input */
   input_dtypes: z.array(z.string()),
-  flops: nullableNumber,
-  min_bytes: nullableNumber,
+  /** floating-point operations of one forward, where counted */
+  flops: z.number().nullable(),
+  /** fewest bytes one forward must move: inputs read once, output written once */
+  min_bytes: z.number().nullable(),
+  /** the reference is a weak test (zeros pass, input-insensitive, nondeterministic); null if not measured */
   weak_problem: z.boolean().nullable(),
+  /** why the problem is weak */
   weak_reasons: z.array(z.string()),
 });
 export type ProblemFacts = z.infer<typeof problemFactsSchema>;
 
 export const environmentSchema = z.object({
+  /** GPU name, or the CPU model */
   device_name: z.string().nullable(),
+  /** e.g. 9.0 */
   compute_capability: z.string().nullable(),
+  /** GPU driver */
   driver_version: z.string().nullable(),
+  /** CUDA runtime torch was built with */
   cuda_version: z.string().nullable(),
+  /** torch.__version__ */
   torch_version: z.string().nullable(),
+  /** torch.backends.cuda.matmul.allow_tf32 during timing */
   tf32_enabled: z.boolean().nullable(),
+  /** the worker's Python */
   python_version: z.string().nullable(),
 });
 export type Environment = z.infer<typeof environmentSchema>;
 
 export const verifyResultSchema = z.object({
+  /** the job's candidate_id */
   candidate_id: z.string(),
+  /** the harness version (kforge_harness/VERSION) */
   verifier_version: z.string(),
+  /** the job's backend */
   backend: z.enum(BACKENDS),
+  /** the candidate module imported (its extension built) */
   compiled: z.boolean(),
+  /** passed every correctness trial and no suspect flag */
   correct: z.boolean(),
-  fail_stage: z.enum(FAIL_STAGES).nullable(),
+  /** null, or the stage where it stopped: load, build, run, correctness, integrity, timing, timeout, crash, skipped */
+  fail_stage: z.enum(HARNESS_STAGES).nullable(),
+  /** why it failed, trimmed */
   fail_message: z.string().nullable(),
+  /** the compiler's output, head and tail (about 4 KB) */
   compile_log: z.string().nullable(),
+  /** extra flags passed to load_inline/load, as the candidate wrote them */
   compile_flags: z.string().nullable(),
+  /** each build flag the harness rewrote, as from -> to (an arch the toolchain rejects or that is not the device's); nothing else in the source is ever rewritten */
   build_rewrites: z.array(z.string()),
+  /** correctness trials passed */
   trials_passed: z.number().int(),
+  /** correctness trials run */
   trials_run: z.number().int(),
+  /** seeds of the input draws */
   seeds: z.array(z.number().int()),
-  tolerance_policy: z.string(),
+  /** the job's policy */
+  tolerance_policy: z.enum(TOLERANCE_POLICIES),
+  /** the policy's absolute tolerance for the output dtype */
   atol: z.number(),
+  /** the policy's relative tolerance for the output dtype */
   rtol: z.number(),
-  max_abs_error: nullableNumber,
-  max_rel_error: nullableNumber,
+  /** max \|out - ref\| over all elements and trials (NaN counts as infinite; non-finite is recorded as null) */
+  max_abs_error: z.number().nullable(),
+  /** max \|out - ref\| / \|ref\| over elements where ref != 0 */
+  max_rel_error: z.number().nullable(),
+  /** which of default, loose every trial passes */
   passes_policies: z.array(z.string()),
+  /** the candidate left its inputs as given; null when not reached */
   inputs_unchanged: z.boolean().nullable(),
+  /** two runs on the same inputs gave identical bits; null when not reached */
   deterministic: z.boolean().nullable(),
-  ref_time_ms: nullableNumber,
-  ref_time_min_ms: nullableNumber,
-  ref_time_max_ms: nullableNumber,
+  /** median reference (eager) time */
+  ref_time_ms: z.number().nullable(),
+  /** fastest reference trial */
+  ref_time_min_ms: z.number().nullable(),
+  /** slowest reference trial */
+  ref_time_max_ms: z.number().nullable(),
+  /** every reference trial */
   ref_trials_ms: z.array(z.number()),
-  kernel_time_ms: nullableNumber,
-  kernel_time_min_ms: nullableNumber,
-  kernel_time_max_ms: nullableNumber,
+  /** median candidate time */
+  kernel_time_ms: z.number().nullable(),
+  /** fastest candidate trial */
+  kernel_time_min_ms: z.number().nullable(),
+  /** slowest candidate trial */
+  kernel_time_max_ms: z.number().nullable(),
+  /** every candidate trial */
   kernel_trials_ms: z.array(z.number()),
-  speedup: nullableNumber,
-  compile_ref_time_ms: nullableNumber,
-  speedup_vs_compile: nullableNumber,
-  sol_floor_ms: nullableNumber,
-  sol_fraction: nullableNumber,
+  /** ref median / kernel median; null unless timed */
+  speedup: z.number().nullable(),
+  /** median torch.compile reference time, when asked for */
+  compile_ref_time_ms: z.number().nullable(),
+  /** compile_ref_time_ms / kernel_time_ms */
+  speedup_vs_compile: z.number().nullable(),
+  /** speed-of-light floor: max(flops / peak rate, bytes / bandwidth) on this device */
+  sol_floor_ms: z.number().nullable(),
+  /** floor / kernel time (1.0 = speed of light) */
+  sol_fraction: z.number().nullable(),
+  /** cuda_events+sync or perf_counter */
   timing_method: z.string().nullable(),
-  gpu_kernel_time_ms: nullableNumber,
+  /** summed GPU time of the kernels one profiled forward of the candidate launched (CUDA), a cross-check of the event time */
+  gpu_kernel_time_ms: z.number().nullable(),
+  /** anti-cheat and informative flags; see kforge_harness/flags.py for every flag and its meaning */
   flags: z.array(z.string()),
+  /** a flag in flags.SUSPECT_FLAGS says the verdict cannot be trusted */
   suspect: z.boolean(),
+  /** findings of the static check of the source */
   static_findings: z.array(z.string()),
-  own_kernel_share: nullableNumber,
+  /** share of GPU time in the candidate's own kernels, from the profiler (CUDA) */
+  own_kernel_share: z.number().nullable(),
+  /** kernels the profiler saw during the forward (CUDA) */
   kernels_launched: z.array(z.string()),
+  /** kernel families (normalised names) of the reference's forward that the candidate no longer runs (CUDA) */
   reference_kernels_replaced: z.array(z.string()),
+  /** kernel families (normalised names) of the reference's forward that the candidate still runs (CUDA) */
   reference_kernels_kept: z.array(z.string()),
+  /** what the harness measured about the problem */
   problem_facts: problemFactsSchema,
+  /** where it was measured */
   env: environmentSchema,
+  /** the candidate's whole time in the driver, seconds */
   wall_s: z.number(),
 });
 export type VerifyResult = z.infer<typeof verifyResultSchema>;

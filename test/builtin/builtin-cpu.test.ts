@@ -13,7 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { problemKey, type Problem } from '../../kernelbench/problem.ts';
 import { IDEA_CATEGORIES, type IdeaOutcome } from '../../stages/provider.ts';
 import { createBuiltinProvider } from '../../stages/providers/builtin/index.ts';
-import { findPython } from '../../pipeline/python.ts';
+import { findPython } from '../../stages/verify/python.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CHECK = fileURLToPath(new URL('./check_kernel.py', import.meta.url));

@@ -12,7 +12,7 @@ import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { problemKey, type Problem } from '../../kernelbench/problem.ts';
 import { createBuiltinProvider } from '../../stages/providers/builtin/index.ts';
-import { findPython } from '../../pipeline/python.ts';
+import { findPython } from '../../stages/verify/python.ts';
 
 const CHECK = fileURLToPath(new URL('./check_kernel.py', import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), 'kf-builtin-families-'));

@@ -1,6 +1,6 @@
 /**
  * The harness's anti-cheat and measurement modules (static_check, problem_facts, speed_of_light,
- * profiling, flags), unit-tested in Python (kernelbench/harness/tests/) with the real torch.
+ * profiling, flags), unit-tested in Python (stages/verify/harness/tests/) with the real torch.
  * The CUDA profiling tests skip themselves without a GPU; everything else runs here.
  */
 import { mkdtempSync } from 'node:fs';
@@ -8,10 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { findPython } from '../../pipeline/python.ts';
+import { findPython } from '../../stages/verify/python.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 
-const TESTS_DIR = path.join(REPO_ROOT, 'kernelbench/harness/tests');
+const TESTS_DIR = path.join(REPO_ROOT, 'stages/verify/harness/tests');
 const MODULES = ['test_building', 'test_chunked', 'test_timing', 'test_static_check', 'test_problem_facts', 'test_speed_of_light', 'test_profiling', 'test_profiling_cuda'];
 
 describe('anti-cheat modules (python unittest)', () => {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { findPython } from '../../pipeline/python.ts';
+import { findPython } from '../../stages/verify/python.ts';
 import { HARNESS_SCRIPT } from '../../stages/verify/local-verifier.ts';
 import { verifyResultSchema, type VerifyResult } from '../../stages/verify/protocol.ts';
 import { reluJob, TEST_BUILD_ROOT } from './jobs.ts';

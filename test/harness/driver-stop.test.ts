@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { findPython } from '../../pipeline/python.ts';
+import { findPython } from '../../stages/verify/python.ts';
 import { HARNESS_SCRIPT } from '../../stages/verify/local-verifier.ts';
 import { REPO_ROOT } from '../support/paths.ts';
 import { driverOf, holdersOf, leftOfBuild, pollUntil } from '../support/run-processes.ts';

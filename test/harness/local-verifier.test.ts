@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findPython } from '../../pipeline/python.ts';
+import { findPython } from '../../stages/verify/python.ts';
 import { LocalVerifier, VerifierClosedError, VerifierDiedError } from '../../stages/verify/local-verifier.ts';
 import { reluJob, TEST_BUILD_ROOT } from './jobs.ts';
 

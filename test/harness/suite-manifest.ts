@@ -1,7 +1,7 @@
 /**
  * test/fixtures/candidates/suite.json: the exploit and honest fixtures, each with what the harness
  * must say about it. Validated here (zod), turned into VerifyJobs, and judged against results.
- * kernelbench/harness/gpu_suite.py reads the same file on GPU hosts.
+ * stages/verify/harness/gpu_suite.py reads the same file on GPU hosts.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

@@ -3,14 +3,14 @@
  * one `verify.py --jobs` run over every cpu fixture (real torch, real C++ builds, cached between
  * runs under TEST_BUILD_ROOT). Each exploit must be caught the way its manifest entry says; no
  * honest candidate may be flagged suspect. CUDA fixtures run where torch sees a GPU (on GPU hosts
- * without Node: `python3 kernelbench/harness/gpu_suite.py --json out.json`).
+ * without Node: `python3 stages/verify/harness/gpu_suite.py --json out.json`).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findPython } from '../../pipeline/python.ts';
+import { findPython } from '../../stages/verify/python.ts';
 import { HARNESS_SCRIPT } from '../../stages/verify/local-verifier.ts';
 import { verifyResultSchema, type Backend, type VerifyResult } from '../../stages/verify/protocol.ts';
 import { TEST_BUILD_ROOT } from './jobs.ts';
@@ -74,7 +74,7 @@ function suite(backend: Backend): void {
 describe('exploit and honest suites, cpu fixtures', () => suite('cpu'));
 
 describe.skipIf(!hasCuda)(
-  'exploit and honest suites, cuda fixtures (need a GPU: run on the GPU host, e.g. python3 kernelbench/harness/gpu_suite.py --json out.json)',
+  'exploit and honest suites, cuda fixtures (need a GPU: run on the GPU host, e.g. python3 stages/verify/harness/gpu_suite.py --json out.json)',
   () => suite('cuda'),
 );
 

@@ -5,7 +5,7 @@ import * as arrow from 'apache-arrow';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, writeParquet } from 'parquet-wasm';
 import { describe, expect, it } from 'vitest';
 import { problemKey } from '../../kernelbench/problem.ts';
-import type { ProblemSourceSpec } from '../../pipeline/config/schema.ts';
+import type { ProblemSourceSpec } from '../../kernelbench/sources/spec.ts';
 import { loadProblems, readProblemSource, selectProblems } from '../../kernelbench/sources/index.ts';
 import { FIXTURE_KERNELBENCH, REAL_KERNELBENCH, type KernelBenchSet } from '../support/paths.ts';
 

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ContentCache } from '../../pipeline/cache/content-cache.ts';
-import { BudgetExceededError } from '../../pipeline/errors/llm-errors.ts';
+import { ContentCache } from '../../stages/core/cache/content-cache.ts';
+import { BudgetExceededError } from '../../stages/core/errors/llm-errors.ts';
 import { BudgetFileError, BudgetTracker } from '../../pipeline/llm/budget.ts';
 import { createLlmClient } from '../../pipeline/llm/create-client.ts';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.ts';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ContentCache } from '../../pipeline/cache/content-cache.ts';
+import { ContentCache } from '../../stages/core/cache/content-cache.ts';
 import { llmCacheKey } from '../../pipeline/llm/cache-key.ts';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.ts';
 import { ask, tempDir, testClient, testOptions } from './helpers.ts';

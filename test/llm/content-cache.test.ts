@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ContentCache } from '../../pipeline/cache/content-cache.ts';
+import { ContentCache } from '../../stages/core/cache/content-cache.ts';
 import { tempDir } from './helpers.ts';
 
 describe('ContentCache', () => {

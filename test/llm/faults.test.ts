@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ContentCache } from '../../pipeline/cache/content-cache.ts';
-import { GenerationError } from '../../pipeline/errors/llm-errors.ts';
-import type { GenerationFailureReason } from '../../pipeline/errors/llm-errors.ts';
+import { ContentCache } from '../../stages/core/cache/content-cache.ts';
+import { GenerationError } from '../../stages/core/errors/llm-errors.ts';
+import type { GenerationFailureReason } from '../../stages/core/errors/llm-errors.ts';
 import { faultInjector, startOpenAiServer, type OpenAiServer, type RecordedRequest } from '../support/openai-server.ts';
 import { ask, tempDir, testClient } from './helpers.ts';
 

@@ -6,8 +6,8 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ContentCache } from '../../pipeline/cache/content-cache.ts';
-import { cachedVerify } from '../../pipeline/build/verify-cache.ts';
+import { ContentCache } from '../../stages/core/cache/content-cache.ts';
+import { cachedVerify } from '../../stages/verify/verify-cache.ts';
 import type { VerifyJob, VerifyResult } from '../../stages/verify/protocol.ts';
 import { reluJob } from '../harness/jobs.ts';
 

@@ -2,7 +2,7 @@
 import { statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type { ProblemSourceSpec } from '../../pipeline/config/schema.ts';
+import type { ProblemSourceSpec } from '../../kernelbench/sources/spec.ts';
 
 export const REPO_ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
 

@@ -4,7 +4,7 @@
  * and waits to be killed. Run as: node -e <boot> <work dir>.
  */
 import path from 'node:path';
-import { findPython } from '../../pipeline/python.ts';
+import { findPython } from '../../stages/verify/python.ts';
 import { LocalVerifier } from '../../stages/verify/local-verifier.ts';
 import { reluJob } from '../harness/jobs.ts';
 import { fixtureKernel } from './scripted-llm.ts';

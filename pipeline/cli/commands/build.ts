@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { buildFromConfig } from '../../build/build-from-config.ts';
 import { expandDotted, loadRunConfig, mergeDeep, parseSetFlags, validateRunConfig } from '../../config/load.ts';
-import { ConfigError } from '../../errors/config-error.ts';
+import { ConfigError } from '../../../stages/core/errors/config-error.ts';
 import { createProgress } from '../../progress.ts';
 import { Interrupt } from '../../run/interrupt.ts';
 import { readManifest } from '../../run/manifest.ts';

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { countRunRecords } from '../../build/run-counts.ts';
-import { ConfigError } from '../../errors/config-error.ts';
+import { ConfigError } from '../../../stages/core/errors/config-error.ts';
 import { readManifest } from '../../run/manifest.ts';
 import { formatSummary } from '../summary.ts';
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { problemKey, type Problem } from '../../../kernelbench/problem.ts';
 import { createBuiltinProvider } from './index.ts';
-import { findPython } from '../../../pipeline/python.ts';
+import { findPython } from '../../verify/python.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const CHECK = join(ROOT, 'test/builtin/check_kernel.py');

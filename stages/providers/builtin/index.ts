@@ -3,7 +3,6 @@
  * catalogue (those not yet tried according to the request's history) and implements each idea by
  * rendering a parameterised kernel template for the cpu or cuda backend.
  */
-import { createHash } from 'node:crypto';
 import type { Problem } from '../../../kernelbench/problem.ts';
 import type { Backend } from '../../verify/protocol.ts';
 import type {
@@ -20,7 +19,8 @@ import { CATALOGUE_VERSION, type CatalogueIdea, catalogueFor } from './catalogue
 import { TemplateError } from './kernel-parts.ts';
 import { UnsupportedOpError } from './ops.ts';
 import { renderIdea } from './render.ts';
-import { findPython } from '../../../pipeline/python.ts';
+import { findPython } from '../../verify/python.ts';
+import { ideaId } from '../../ideas.ts';
 
 export { CATALOGUE_VERSION } from './catalogue.ts';
 
@@ -30,10 +30,6 @@ export interface BuiltinProviderOptions {
 }
 
 export const BUILTIN_MODEL = 'builtin-templates-v1';
-
-export function ideaId(problemKey: string, round: number, text: string): string {
-  return createHash('sha256').update(`${problemKey}\n${round}\n${text}`).digest('hex').slice(0, 16);
-}
 
 function generation(prompt: string | null): Generation {
   return {

@@ -13,7 +13,7 @@ import { execa } from 'execa';
 import { z } from 'zod';
 import { problemKey, type Problem } from '../../../kernelbench/problem.ts';
 import { createBuiltinProvider } from './index.ts';
-import { findPython } from '../../../pipeline/python.ts';
+import { findPython } from '../../verify/python.ts';
 
 const rowSchema = z.object({ level: z.number(), problem_id: z.number(), name: z.string(), code: z.string() });
 

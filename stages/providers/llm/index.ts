@@ -3,8 +3,8 @@
  * request processor (pipeline/llm: cache, rate limits, retries, budget), and extracts ideas or the
  * ModelNew module from the reply, keeping prompt, raw reply, tokens and latency for the record.
  */
-import { crashPoint } from '../../../pipeline/run/crash-point.ts';
-import type { ChatMessage, ChatResult, LlmClient } from '../../../pipeline/llm/types.ts';
+import { crashPoint } from '../../core/crash-point.ts';
+import type { ChatMessage, ChatResult, LlmClient } from '../../core/llm-client.ts';
 import type { Generation, IdeaRequest, IdeaResponse, Implementation, ImplementRequest, Provider } from '../../provider.ts';
 import { extractIdeas, extractKernelSource } from './extract.ts';
 import { PROMPT_VERSION, renderIdeasPrompt, renderImplementPrompt, systemPrompt } from './prompts.ts';

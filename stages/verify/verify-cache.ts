@@ -5,9 +5,9 @@
  * A timeout is not stored: it says as much about the limit and the host's load as about the kernel, and
  * a rerun with a longer limit (or on a quieter machine) must try again.
  */
-import { crashPoint } from '../run/crash-point.ts';
-import type { ContentCache } from '../cache/content-cache.ts';
-import { verifyResultSchema, type VerifyJob, type VerifyResult } from '../../stages/verify/protocol.ts';
+import { crashPoint } from '../core/crash-point.ts';
+import type { ContentCache } from '../core/cache/content-cache.ts';
+import { verifyResultSchema, type VerifyJob, type VerifyResult } from './protocol.ts';
 
 export interface VerifyCacheOptions {
   cache: ContentCache;

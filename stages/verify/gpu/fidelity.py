@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Real-world fidelity: kernels KernelBench's own harness accepted, run through ours (GPU host).
 
-    python3 kernelbench/gpu/fidelity.py --dev kernelbench/gpu/data/leaderboard-dev.jsonl --out "$OUT" \\
+    python3 stages/verify/gpu/fidelity.py --dev stages/verify/gpu/data/leaderboard-dev.jsonl --out "$OUT" \\
         --levels 2 3 1 --limit-per-level 60 --deadline 570
 
 Each line of the dev set (README of ../shared/realworld: id, level, problem_id, problem_name,
@@ -38,7 +38,7 @@ from fidelity_report import load_jsonl, write_report  # noqa: E402
 JOB_SETTINGS: dict[str, Any] = {"tolerance_policy": "loose", "trials": 3, "warmup": 3, "repeats": 20,
                                 "timeout_s": 180.0, "seed": 42, "compile_reference": False}
 GRACE_S = 30  # after SIGTERM at the deadline, how long verify.py gets to kill its workers
-WORK = HERE / "data" / "fidelity-work"  # ignored (kernelbench/gpu/data/): kept between commands on a host
+WORK = HERE / "data" / "fidelity-work"  # ignored (stages/verify/gpu/data/): kept between commands on a host
 
 
 def select(lines: list[dict[str, Any]], levels: list[int], limit_per_level: int | None) -> list[dict[str, Any]]:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""kernelforge verification harness entry point: `python3 kernelbench/harness/verify.py --help`.
+"""kernelforge verification harness entry point: `python3 stages/verify/harness/verify.py --help`.
 
 Thin on purpose: everything lives in the kforge_harness package next to this file.
 """

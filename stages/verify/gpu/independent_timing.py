@@ -3,7 +3,7 @@
 same GPU, in a fresh process per candidate, so the harness's speedups can be checked against a
 measurement it had no part in.
 
-    python3 kernelbench/gpu/independent_timing.py --dev kernelbench/gpu/data/leaderboard-dev.jsonl \\
+    python3 stages/verify/gpu/independent_timing.py --dev stages/verify/gpu/data/leaderboard-dev.jsonl \\
         --out "$OUT" --deadline 240
 
 Reads fidelity.py's `--work` folder (fidelity.jsonl, builds/); appends one line per candidate to

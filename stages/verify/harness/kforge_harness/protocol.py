@@ -1,24 +1,30 @@
 """Jobs in, results out: the Python side of stages/verify/protocol.ts.
 
-VERIFIER_VERSION lives here and nowhere else. `empty_result` lists every field of the
-VerifyResult schema, so a result is complete (null where unknown) whatever stage it stopped at.
+Both sides read one definition of the job and the result, `verdict.json` beside this file, and one
+version file, `VERSION`. `empty_result` is built from the definition, so a result has every field
+(null where unknown) whatever stage it stopped at.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 # 0.2.0: interleaved timing, the reference-superset and reference-determinism rules (verdicts changed:
 # the version is part of the verification cache key, so no 0.1 verdict is reused).
-# 0.3.0: ran_reference_op from replaced kernel families (a kept library GEMM/conv under an own epilogue
-# passes), nondeterminism judged against the tolerance, problem facts on the judged init and draws,
-# CPU NaN poisoning (verdicts changed: no 0.2 verdict is reused).
-VERIFIER_VERSION = "kforge-harness/0.3.0"
+# The version lives in VERSION beside this file (TypeScript reads the same file). 0.3.0: ran_reference_op
+# from replaced kernel families (a kept library GEMM/conv under an own epilogue passes), nondeterminism
+# judged against the tolerance, problem facts on the judged init and draws, CPU NaN poisoning, timing
+# with the host out of the timed region (verdicts changed: no 0.2 verdict is reused).
+VERIFIER_VERSION = Path(__file__).with_name("VERSION").read_text(encoding="utf-8").strip()
 
-BACKENDS = ("cpu", "cuda")
-TOLERANCE_POLICIES = ("default", "loose")
+VERDICT = json.loads(Path(__file__).with_name("verdict.json").read_text(encoding="utf-8"))
+BACKENDS = tuple(VERDICT["enums"]["backend"]["values"])
+TOLERANCE_POLICIES = tuple(VERDICT["enums"]["tolerance_policy"]["values"])
 
 
 class JobError(ValueError):
@@ -92,78 +98,32 @@ def derive_seed(base: int, purpose: str, index: int = 0) -> int:
     return int.from_bytes(h[:4], "little") & 0x7FFFFFFF
 
 
+def _empties(fields: list[dict[str, Any]], given: dict[str, Any]) -> dict[str, Any]:
+    """Each field's `empty` from the definition; placeholders: <object> (its own empties), else `given`."""
+    out: dict[str, Any] = {}
+    for field in fields:
+        empty = field["empty"]
+        if empty == "<object>":
+            out[field["name"]] = _empties(VERDICT["objects"][field["type"].split(":", 1)[1]], {})
+        elif isinstance(empty, str) and empty.startswith("<"):
+            out[field["name"]] = given[field["name"]]
+        else:
+            out[field["name"]] = copy.deepcopy(empty)
+    return out
+
+
 def empty_problem_facts() -> dict[str, Any]:
-    return {
-        "input_shapes": None,
-        "input_dtypes": [],
-        "flops": None,
-        "min_bytes": None,
-        "weak_problem": None,
-        "weak_reasons": [],
-    }
+    return _empties(VERDICT["objects"]["problem_facts"], {})
 
 
 def empty_environment() -> dict[str, Any]:
-    return {
-        "device_name": None,
-        "compute_capability": None,
-        "driver_version": None,
-        "cuda_version": None,
-        "torch_version": None,
-        "tf32_enabled": None,
-        "python_version": None,
-    }
+    return _empties(VERDICT["objects"]["environment"], {})
 
 
 def empty_result(candidate_id: str, backend: str, policy: str, atol: float, rtol: float) -> dict[str, Any]:
-    return {
-        "candidate_id": candidate_id,
-        "verifier_version": VERIFIER_VERSION,
-        "backend": backend,
-        "compiled": False,
-        "correct": False,
-        "fail_stage": None,
-        "fail_message": None,
-        "compile_log": None,
-        "compile_flags": None,
-        "build_rewrites": [],
-        "trials_passed": 0,
-        "trials_run": 0,
-        "seeds": [],
-        "tolerance_policy": policy,
-        "atol": atol,
-        "rtol": rtol,
-        "max_abs_error": None,
-        "max_rel_error": None,
-        "passes_policies": [],
-        "inputs_unchanged": None,
-        "deterministic": None,
-        "ref_time_ms": None,
-        "ref_time_min_ms": None,
-        "ref_time_max_ms": None,
-        "ref_trials_ms": [],
-        "kernel_time_ms": None,
-        "kernel_time_min_ms": None,
-        "kernel_time_max_ms": None,
-        "kernel_trials_ms": [],
-        "speedup": None,
-        "compile_ref_time_ms": None,
-        "speedup_vs_compile": None,
-        "sol_floor_ms": None,
-        "sol_fraction": None,
-        "timing_method": None,
-        "gpu_kernel_time_ms": None,
-        "flags": [],
-        "suspect": False,
-        "static_findings": [],
-        "own_kernel_share": None,
-        "kernels_launched": [],
-        "reference_kernels_replaced": [],
-        "reference_kernels_kept": [],
-        "problem_facts": empty_problem_facts(),
-        "env": empty_environment(),
-        "wall_s": 0.0,
-    }
+    given = {"candidate_id": candidate_id, "verifier_version": VERIFIER_VERSION, "backend": backend,
+             "tolerance_policy": policy, "atol": atol, "rtol": rtol}
+    return _empties(VERDICT["result"], given)
 
 
 def finite_or_none(x: Any) -> float | None:

@@ -3,12 +3,12 @@
  * interrupt. Stages let them through instead of recording a failure, so nothing is written for the
  * unfinished work and a resume redoes exactly it.
  */
+import { BudgetExceededError } from './llm-errors.ts';
+
 export class RunStoppedError extends Error {
   override readonly name = 'RunStoppedError';
 }
 
-const STOPPING_ERROR_NAMES = new Set(['RunStoppedError', 'BudgetExceededError']);
-
 export function isRunStopping(error: unknown): error is Error {
-  return error instanceof Error && STOPPING_ERROR_NAMES.has(error.name);
+  return error instanceof RunStoppedError || error instanceof BudgetExceededError;
 }

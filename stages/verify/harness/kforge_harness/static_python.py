@@ -7,45 +7,11 @@ from __future__ import annotations
 
 import ast
 
-# Torch names that allocate, reshape or describe; calling them in forward does none of the problem's work.
-_ALLOWED_TORCH = {
-    "empty", "empty_like", "empty_strided", "zeros", "zeros_like", "ones", "ones_like", "full", "full_like",
-    "tensor", "as_tensor", "from_numpy", "arange", "device", "Size", "is_tensor", "numel", "get_default_dtype",
-    "no_grad", "inference_mode", "enable_grad", "set_grad_enabled", "is_grad_enabled", "manual_seed",
-    "finfo", "iinfo", "Tensor", "dtype", "cat", "stack", "pad", "broadcast_tensors", "chunk", "split",
-    "current_stream", "current_device", "get_device_properties", "is_available", "device_count",
-}
-_ALLOWED_NN = {"Parameter", "ParameterList", "ParameterDict", "Module", "ModuleList", "ModuleDict", "Identity",
-               "Buffer", "init"}
-# Tensor methods that compute (vs .view/.contiguous/.size/.to ...).
-_COMPUTE_METHODS = {
-    "relu", "relu_", "softmax", "log_softmax", "matmul", "mm", "bmm", "addmm", "baddbmm", "sum", "mean",
-    "exp", "tanh", "sigmoid", "clamp", "clamp_min", "clamp_", "clamp_min_", "norm", "var", "std",
-    "cumsum", "prod", "layer_norm", "conv2d", "linear", "gelu", "logsumexp", "einsum", "amax", "argmax",
-}
-_THREAD_MODULES = ("threading", "_thread", "multiprocessing", "concurrent", "asyncio", "torch.multiprocessing")
-_STREAM_NAMES = {"torch.cuda.Stream", "torch.cuda.stream", "torch.cuda.ExternalStream", "torch.Stream",
-                 "torch.cuda.StreamContext", "os.fork", "os.forkpty", "subprocess.Popen"}
-_PATCH_ROOTS = ("torch", "time", "builtins", "sys", "kforge_harness", "numpy", "gc", "__builtins__")
-_INSPECT = {"sys._getframe", "inspect.stack", "inspect.currentframe", "inspect.getouterframes",
-            "gc.get_objects", "gc.get_referrers", "gc.get_referents"}
-_FRAME_ATTRS = {"f_back", "f_globals", "f_locals", "tb_frame"}
-_LOW_DTYPES = {"torch.float16", "torch.half", "torch.bfloat16"}
-_CONTAINER_CALLS = {"dict", "list", "set", "collections.OrderedDict", "collections.defaultdict",
-                    "OrderedDict", "defaultdict", "weakref.WeakValueDictionary", "WeakValueDictionary"}
-_MUTATORS = {"update", "setdefault", "append", "__setitem__", "add", "insert", "extend"}
-_BUILD_CALLS = {"load_inline", "load", "compile"}
-
-
-def _dotted(node: ast.AST) -> str | None:
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
+from .static_forward import ForwardScan
+from .static_names import (
+    _ALLOWED_NN, _ALLOWED_TORCH, _BUILD_CALLS, _COMPUTE_METHODS, _CONTAINER_CALLS, _FRAME_ATTRS, _INSPECT,
+    _LOW_DTYPES, _MUTATORS, _PATCH_ROOTS, _STREAM_NAMES, _THREAD_MODULES, _dotted,
+)
 
 
 class PythonScan:
@@ -204,8 +170,6 @@ class PythonScan:
             if fn is methods.get("forward") or fn is methods.get("__call__"):
                 args |= {a.arg for a in fn.args.args[1:]} | ({fn.args.vararg.arg} if fn.args.vararg else set())
         compute_attrs = self._compute_submodules(methods.get("__init__"))
-        from .static_forward import ForwardScan  # noqa: E402  (kept apart: one idea per file)
-
         for fn in reach:
             self.found |= ForwardScan(self, fn, args, compute_attrs).run()
 

@@ -1,4 +1,4 @@
-"""kernelbench/gpu/fidelity.py and fidelity_report.py on a made-up dev set (no real data): which lines
+"""stages/verify/gpu/fidelity.py and fidelity_report.py on a made-up dev set (no real data): which lines
 are chosen, the jobs they become, and the tables (every rejection listed with its reason)."""
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 """GPU timing benchmark (not a unit test): the harness's event time against the profiler's summed
 kernel time and triton.testing.do_bench, for a launch-bound forward and a long one.
 
-    python3 kernelbench/gpu/timing_bench.py --out "$OUT" --deadline 150
+    python3 stages/verify/gpu/timing_bench.py --out "$OUT" --deadline 150
 
 Cases: `launch-bound` is four launches of a ~5 us kernel (~20 us of GPU work, so the host's launch
 latency is as long as the work); `long` one launch of ~5 ms. Each forward is timed by

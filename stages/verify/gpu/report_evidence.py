@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Tables for docs/verification-gpu.md from one GPU session's outputs (run_evidence.sh's files).
 
-    python3 kernelbench/gpu/report_evidence.py docs/gpu/session-2026-11-22b > /tmp/tables.md
+    python3 stages/verify/gpu/report_evidence.py docs/gpu/session-2026-11-22b > /tmp/tables.md
 
 Reads what is there: builtin.jsonl (issue 2), suite.json and suite-cpu.json (issue 3 a), wrap.jsonl and pairs.jsonl
 (issue 3 b), wrap-*.jsonl (reruns of part of the sweep), env.txt (the peaks, issue 3 c).
@@ -153,7 +153,7 @@ def peaks(env: Path) -> str:
 
 def main() -> None:
     d = Path(sys.argv[1] if len(sys.argv) > 1 else ".")
-    problems = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("kernelbench/gpu/data/problems.jsonl")
+    problems = Path(sys.argv[2]) if len(sys.argv) > 2 else Path("stages/verify/gpu/data/problems.jsonl")
     names = {f"{p['level']}_{p['problem_id']}": p["name"] for p in load(problems)}
     sweep, recheck = load(d / "wrap.jsonl"), load(d / "pairs.jsonl")
     print("## Builtin and wrong candidates (issue 2)\n\n" + builtin_table(load(d / "builtin.jsonl")))

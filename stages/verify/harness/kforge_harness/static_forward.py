@@ -8,12 +8,9 @@
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
+from typing import Any
 
-from .static_python import _ALLOWED_TORCH, _BUILD_CALLS, _COMPUTE_METHODS, _MUTATORS, _dotted
-
-if TYPE_CHECKING:
-    from .static_python import PythonScan
+from .static_names import _ALLOWED_TORCH, _BUILD_CALLS, _COMPUTE_METHODS, _MUTATORS, _dotted
 
 _OP_NAMESPACES = ("torch.nn.functional.", "torch.special.", "torch.linalg.", "torch.fft.", "torch.")
 _NON_COMPUTE_NAMESPACES = ("torch.cuda.", "torch.utils.", "torch.backends.", "torch.autograd.", "torch.jit.",
@@ -22,7 +19,7 @@ _MEMO_DECORATORS = ("lru_cache", "cache", "cached_property")
 
 
 class ForwardScan:
-    def __init__(self, scan: "PythonScan", fn: ast.AST, forward_args: set[str], compute_attrs: set[str]):
+    def __init__(self, scan: Any, fn: ast.AST, forward_args: set[str], compute_attrs: set[str]):
         self.scan, self.fn = scan, fn
         self.forward_args, self.compute_attrs = forward_args, compute_attrs
         self.found: set[str] = set()

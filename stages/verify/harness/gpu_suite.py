@@ -3,16 +3,14 @@
 driver and say, per exploit class, whether it was caught, and per honest candidate, whether it was
 left unflagged. Meant for a GPU host (cuda and cpu entries); `--backends cpu` works anywhere.
 
-    python3 kernelbench/harness/gpu_suite.py --json /tmp/suite.json [--backends cuda,cpu] [--only relu]
+    python3 stages/verify/harness/gpu_suite.py --json /tmp/suite.json [--backends cuda,cpu] [--only relu]
 
 Prints a markdown table to stdout; exit status 0 when every expectation held, 1 otherwise.
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import re
 import signal
 import sys
 import tempfile
@@ -20,36 +18,14 @@ from pathlib import Path
 from typing import Any
 
 HARNESS = Path(__file__).resolve().parent
-REPO = HARNESS.parent.parent
+REPO = HARNESS.parent.parent.parent
 sys.path.insert(0, str(HARNESS))
 
 from kforge_harness.driver import Driver, DriverOptions  # noqa: E402
+from kforge_harness.discovery import problem_key  # noqa: E402
 from kforge_harness.protocol import VerifyJob  # noqa: E402
 
 MANIFEST = REPO / "test" / "fixtures" / "candidates" / "suite.json"
-
-
-def problem_key(code: str) -> str:
-    """Same as kernelbench/problem.ts problemKey: sha256 of the code without comments and whitespace."""
-    out = []
-    for line in code.splitlines():
-        quote, cut = None, len(line)
-        i = 0
-        while i < len(line):
-            c = line[i]
-            if quote:
-                if c == "\\":
-                    i += 1
-                elif c == quote:
-                    quote = None
-            elif c in "\"'":
-                quote = c
-            elif c == "#":
-                cut = i
-                break
-            i += 1
-        out.append(line[:cut])
-    return hashlib.sha256(re.sub(r"\s+", "", "".join(out)).encode()).hexdigest()
 
 
 def job_for(entry: dict[str, Any], manifest_dir: Path) -> VerifyJob:

@@ -2,20 +2,20 @@
 # The batched GPU session for the evidence of issues 2 and 3 (device time is short: everything runs at
 # once; builds overlap across cores, timing goes one candidate at a time through the device lock).
 #
-#   OUT=/some/dir bash kernelbench/gpu/run_evidence.sh all  [seconds]   # builtin + wrong, suites, wrap sweep, peaks
-#   OUT=/some/dir WRAP_FROM=earlier/wrap.jsonl bash kernelbench/gpu/run_evidence.sh wrap [seconds]
+#   OUT=/some/dir bash stages/verify/gpu/run_evidence.sh all  [seconds]   # builtin + wrong, suites, wrap sweep, peaks
+#   OUT=/some/dir WRAP_FROM=earlier/wrap.jsonl bash stages/verify/gpu/run_evidence.sh wrap [seconds]
 #                                                     # continue the wrap sweep from an earlier session's results
-#   OUT=/some/dir bash kernelbench/gpu/run_evidence.sh recheck [seconds]  # suites + the ten twice-wrapped pairs
-#   OUT=/some/dir WRAP_IDS="72 75 78" bash kernelbench/gpu/run_evidence.sh builtin [seconds]
+#   OUT=/some/dir bash stages/verify/gpu/run_evidence.sh recheck [seconds]  # suites + the ten twice-wrapped pairs
+#   OUT=/some/dir WRAP_IDS="72 75 78" bash stages/verify/gpu/run_evidence.sh builtin [seconds]
 #                                                     # builtin + wrong, and the wrap of those problem ids only
-# Needs kernelbench/gpu/data/problems.jsonl (a copy of ../shared/kernelbench/problems.jsonl).
+# Needs stages/verify/gpu/data/problems.jsonl (a copy of ../shared/kernelbench/problems.jsonl).
 set -u
 PHASE=${1:-all}
 LIMIT=${2:-540}
 OUT=${OUT:-/tmp/kforge-evidence}
 mkdir -p "$OUT"
-H=kernelbench/harness
-P=kernelbench/gpu/data/problems.jsonl
+H=stages/verify/harness
+P=stages/verify/gpu/data/problems.jsonl
 export PYTHONUNBUFFERED=1 KFORGE_PEAKS_CACHE=/tmp/kforge-peaks.json
 T0=$(date +%s)
 left() { echo $(( LIMIT - ($(date +%s) - T0) )); }
@@ -31,8 +31,8 @@ TWICE="1:19 1:23 1:40 1:47 1:1 2:1 2:10 2:20 2:30 2:40"
 ONLY=""; WRAP_OUT=wrap.jsonl
 if [ "$PHASE" = recheck ]; then ONLY=--only-twice; WRAP_OUT=pairs.jsonl; fi
 IDS=""; if [ -n "${WRAP_IDS:-}" ]; then IDS="--ids $WRAP_IDS"; fi
-python3 kernelbench/gpu/wrap_references.py --problems "$P" --levels 1 2 --out /tmp/wrap --twice $TWICE $ONLY $IDS >> "$OUT/env.txt" 2>&1
-python3 kernelbench/gpu/wrap_references.py --prebuild >> "$OUT/env.txt" 2>&1 &
+python3 stages/verify/gpu/wrap_references.py --problems "$P" --levels 1 2 --out /tmp/wrap --twice $TWICE $ONLY $IDS >> "$OUT/env.txt" 2>&1
+python3 stages/verify/gpu/wrap_references.py --prebuild >> "$OUT/env.txt" 2>&1 &
 PRE=$!
 if [ -n "${WRAP_FROM:-}" ]; then cp "$WRAP_FROM" "$OUT/wrap.jsonl"; fi
 

@@ -6,8 +6,8 @@ one kernel of its own: a byte copy. Every candidate shares one copy extension, b
 folder, so 200 candidates cost one build. A verifier that works should find these correct (numerically),
 and its proof-of-work check should notice that almost all GPU time is the reference's own ops.
 
-    python3 kernelbench/gpu/wrap_references.py --problems problems.jsonl --levels 1 2 --out DIR [--twice 1:19 ...]
-    python3 kernelbench/gpu/wrap_references.py --prebuild    # build the shared copy extension once, up front
+    python3 stages/verify/gpu/wrap_references.py --problems problems.jsonl --levels 1 2 --out DIR [--twice 1:19 ...]
+    python3 stages/verify/gpu/wrap_references.py --prebuild    # build the shared copy extension once, up front
 
 Prebuild before a time-boxed sweep: otherwise the first candidates build it while the others wait on
 torch's build lock, their time limits running, and a builder killed at its limit leaves that lock behind.

@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 
 HARNESS = Path(__file__).resolve().parent.parent
-REPO = HARNESS.parent.parent
+REPO = HARNESS.parent.parent.parent
 if str(HARNESS) not in sys.path:
     sys.path.insert(0, str(HARNESS))
 
