@@ -109,6 +109,6 @@ describe('problem sources', () => {
     await writeFile(latin1, Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x7d, 0x0a]));
     await expect(readProblemSource({ jsonl: latin1 })).rejects.toThrow(/not valid UTF-8/);
     await expect(readProblemSource({ jsonl: path.join(dir, 'missing.jsonl') })).rejects.toThrow(/Cannot read problem file/);
-    await expect(readProblemSource({ checkout: path.join(dir, 'nowhere') })).rejects.toThrow(/not a folder/);
+    await expect(readProblemSource({ checkout: path.join(dir, 'nowhere') })).rejects.toThrow(/does not exist/);
   });
 });
