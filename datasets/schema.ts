@@ -222,7 +222,7 @@ export const COLUMNS: { [K in keyof KernelRecord]-?: ColumnSpec } = {
   suspect: { kind: 'bool', nullable: false, group: 'integrity', doc: 'a flag says the verdict cannot be trusted' },
   own_kernel_share: { kind: 'float64', nullable: true, group: 'integrity', doc: "share of GPU time in the candidate's own kernels (CUDA)" },
   kernels_launched: { kind: 'list<utf8>', nullable: false, group: 'integrity', doc: 'kernels the profiler saw during the forward (CUDA)' },
-  reference_kernels_replaced: { kind: 'list<utf8>', nullable: false, group: 'integrity', doc: "kernel families of the reference's forward that the candidate no longer runs (CUDA)" },
+  reference_kernels_replaced: { kind: 'list<utf8>', nullable: false, group: 'integrity', doc: "kernel families of the reference's forward that the candidate runs fewer times than the reference, or not at all (CUDA)" },
   reference_kernels_kept: { kind: 'list<utf8>', nullable: false, group: 'integrity', doc: "kernel families of the reference's forward that the candidate still runs, e.g. a library GEMM (CUDA)" },
 
   device_name: { kind: 'utf8', nullable: true, group: 'environment', doc: 'GPU name, or the CPU model' },

@@ -159,7 +159,7 @@ export const verifyResultSchema = z.object({
   own_kernel_share: z.number().nullable(),
   /** kernels the profiler saw during the forward (CUDA) */
   kernels_launched: z.array(z.string()),
-  /** kernel families (normalised names) of the reference's forward that the candidate no longer runs (CUDA) */
+  /** kernel families (normalised names) of the reference's forward that the candidate runs fewer times than the reference, or not at all (CUDA) */
   reference_kernels_replaced: z.array(z.string()),
   /** kernel families (normalised names) of the reference's forward that the candidate still runs (CUDA) */
   reference_kernels_kept: z.array(z.string()),

@@ -11,6 +11,7 @@ other aten kernels are `aten:<function>`. Anything else (the candidate's own ker
 from __future__ import annotations
 
 import re
+from collections import Counter
 from typing import Iterable
 
 from .kernel_names import base_name, in_library_namespace
@@ -85,5 +86,7 @@ def is_aten_family(family: str) -> bool:
 _TRANSFER = re.compile(r"^(?:Memset|Memcpy)\b")
 
 
-def families(names: Iterable[str]) -> set[str]:
-    return {kernel_family(n) for n in names if not _TRANSFER.match(n)}
+def family_counts(names: Iterable[str]) -> Counter[str]:
+    """Launches per family: a reference that runs its GEMM three times and a candidate that runs it once
+    (its own kernels doing the other two) share the family, but the candidate replaced two of them."""
+    return Counter(kernel_family(n) for n in names if not _TRANSFER.match(n))

@@ -29,14 +29,26 @@ def wait_for_released_memory(device: torch.device) -> None:
     can still be tearing down that process's context then: seen on the H200, a candidate that hoarded
     the GPU's memory exited, and the next worker, lock in hand, ran out of memory constructing its
     model (an honest fixture flagged cuda_error_after_forward). Workers still building hold a context
-    each (well under a GiB), so half the device free means the last measurer's memory is back."""
+    each (well under a GiB), so half the device free means the last measurer's memory is back.
+
+    Asking can itself run out of memory: the first CUDA call of a process creates its context, and a
+    device the last holder filled to the brim has no room for one (seen on the H200: an honest fixture
+    failed `run` with a harness OOM here, next to the memory-exhausting exploit). That reads as "not free
+    yet"; only when it still fails at the deadline is it raised."""
     if device.type != "cuda" or _mem_get_info is None:
         return
     deadline = time.monotonic() + SETTLE_S
-    free, total = _mem_get_info(device)
-    while free < total // 2 and time.monotonic() < deadline:
+    while True:
+        try:
+            free, total = _mem_get_info(device)
+            if free >= total // 2:
+                return
+        except RuntimeError:  # torch.AcceleratorError (2.x) and torch 1.x's CUDA errors are RuntimeErrors
+            if time.monotonic() >= deadline:
+                raise
+        if time.monotonic() >= deadline:
+            return
         _sleep(0.05)
-        free, total = _mem_get_info(device)
 
 
 def poison_free_memory(device: torch.device, block_bytes: list[int]) -> None:

@@ -12,12 +12,12 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 import torch
 
 from .flop_count import torch_identities_kept
-from .kernel_families import families, is_aten_family, is_library_family
+from .kernel_families import family_counts, is_aten_family, is_library_family
 from .kernel_names import base_name, global_functions, in_library_namespace, own_kernel_names
 
 # Below this share of the forward's GPU time the candidate's own kernels are a copy or a fill next to
@@ -85,10 +85,10 @@ def profile_forward(model: Any, inputs: list, device: Any, candidate_build_dir: 
         print("kforge: torch.profiler reports no CUDA activity here; kernel ownership unknown", file=sys.stderr)
         return _empty()
     events = _gpu_events(lambda: model(*inputs), device)
-    ref_names: set[str] | None = None
+    ref_names: list[str] | None = None
     if reference_model is not None:
         try:
-            ref_names = {n for n, _ in _gpu_events(lambda: reference_model(*inputs), device)}
+            ref_names = [n for n, _ in _gpu_events(lambda: reference_model(*inputs), device)]
         except Exception:
             ref_names = None
     own = own_kernel_names(Path(candidate_build_dir)) if candidate_build_dir else set()
@@ -98,15 +98,18 @@ def profile_forward(model: Any, inputs: list, device: Any, candidate_build_dir: 
     return judge_kernels(events, own, ref_names)
 
 
-def judge_kernels(events: list[tuple[str, float]], own: set[str], ref_names: set[str] | None) -> dict[str, Any]:
+def judge_kernels(events: list[tuple[str, float]], own: set[str],
+                  ref_names: Collection[str] | None) -> dict[str, Any]:
     """The verdict on one profiled forward: (kernel name, GPU us) events, the candidate's own function
-    names, and the full names of the kernels the reference launched (None: not profiled).
+    names, and the full names of the kernels the reference launched, one per launch (None: not profiled).
 
-    The candidate's kernels that are not its own, and the reference's, are reduced to families;
-    `reference_kernels_replaced` are the reference's families the candidate no longer runs,
-    `reference_kernels_kept` those it still runs. 'ran_reference_op' (suspect) on either ground:
-    - it replaced nothing: every family of the reference still runs (the reference wrapped with a copy
-      of its own, whatever that copy's share of the time);
+    The candidate's kernels that are not its own, and the reference's, are reduced to families and
+    counted per launch; `reference_kernels_replaced` are the reference's families the candidate launches
+    fewer times than the reference does (gone, or some of their launches done by its own kernels: a
+    network keeping the library GEMM for one of its three linear layers), `reference_kernels_kept`
+    those it still runs (a partly replaced family is in both). 'ran_reference_op' (suspect) on either ground:
+    - it replaced nothing: every family of the reference still runs as often as in the reference (the
+      reference wrapped with a copy of its own, whatever that copy's share of the time);
     - its own kernels do no work of the problem's: under OWN_WORK_SHARE_MIN of the GPU time while every
       aten family of the reference still runs. What it replaced can then only be library work, done by
       kernels far cheaper than the library's: in practice the library op reached by another torch route
@@ -120,13 +123,16 @@ def judge_kernels(events: list[tuple[str, float]], own: set[str], ref_names: set
 
     total = sum(us for _, us in events)
     own_us = sum(us for n, us in events if is_own(n))
-    others = families(n for n, _ in events if not is_own(n))
-    ref = families(ref_names) if ref_names is not None else None
+    other_counts = family_counts(n for n, _ in events if not is_own(n))
+    others = set(other_counts)
+    ref_counts = family_counts(ref_names) if ref_names is not None else None
+    ref = set(ref_counts) if ref_counts is not None else None
+    replaced = sorted(f for f, k in ref_counts.items() if other_counts[f] < k) if ref_counts is not None else []
     result: dict[str, Any] = {
         "kernels_launched": _unique([n for n, _ in events]),
         "own_kernel_share": own_us / total if total > 0 else None,
         "gpu_kernel_time_ms": total / 1000.0 if events else None,
-        "reference_kernels_replaced": sorted(ref - others) if ref is not None else [],
+        "reference_kernels_replaced": replaced,
         "reference_kernels_kept": sorted(ref & others) if ref is not None else [],
         "flags": [],
     }
@@ -134,7 +140,7 @@ def judge_kernels(events: list[tuple[str, float]], own: set[str], ref_names: set
     if not any(is_own(n) for n, _ in events):
         if events or ref_names is None or ref_names:  # a reference with no kernels allows none
             flags.append("no_own_kernel")
-    replaced_nothing = bool(ref) and ref <= others
+    replaced_nothing = bool(ref) and not replaced
     trivial_own = total > 0 and own_us / total < OWN_WORK_SHARE_MIN
     aten_kept = {f for f in (ref if ref is not None else others) if is_aten_family(f)} <= others
     if replaced_nothing or (trivial_own and bool(others) and aten_kept):

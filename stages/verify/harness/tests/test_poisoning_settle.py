@@ -15,13 +15,16 @@ GIB = 1 << 30
 
 
 class SettleTest(unittest.TestCase):
-    def _run(self, free_readings: list[int]) -> int:
+    def _run(self, free_readings: list[int | Exception]) -> int:
         readings = iter(free_readings)
         calls = []
 
         def mem_get_info(_device: torch.device) -> tuple[int, int]:
             calls.append(1)
-            return next(readings), 140 * GIB
+            reading = next(readings)
+            if isinstance(reading, Exception):
+                raise reading
+            return reading, 140 * GIB
         with mock.patch.object(poisoning, "_mem_get_info", mem_get_info), \
                 mock.patch.object(poisoning, "_sleep", lambda _s: None):
             poisoning.wait_for_released_memory(torch.device("cuda"))
@@ -29,6 +32,12 @@ class SettleTest(unittest.TestCase):
 
     def test_waits_while_the_last_holders_memory_comes_back(self):
         self.assertEqual(self._run([2 * GIB, 30 * GIB, 90 * GIB, 139 * GIB]), 3)
+
+    def test_no_room_for_a_context_is_not_free_yet(self):
+        oom = RuntimeError("CUDA error: out of memory")
+        self.assertEqual(self._run([oom, oom, 139 * GIB]), 3)
+        with mock.patch.object(poisoning, "SETTLE_S", 0.0), self.assertRaises(RuntimeError):
+            self._run([oom])
 
     def test_no_wait_on_a_free_device(self):
         self.assertEqual(self._run([139 * GIB]), 1)

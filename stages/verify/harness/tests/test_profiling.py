@@ -125,6 +125,23 @@ class ProfilingTest(unittest.TestCase):
         self.assertEqual(conv_out["flags"], ["library_ops_kept"])
         self.assertEqual(conv_out["reference_kernels_kept"], ["conv"])
 
+    def test_some_launches_of_a_kept_family_replaced(self):
+        # AlexNet as the real kernels write it: its two first linear layers (+ReLU) are the candidate's own
+        # fused kernel, the last one still cuBLAS, the convolutions' ReLUs still aten's. Every family of the
+        # reference still runs, but fewer times: it replaced launches, not families (a fidelity false alarm).
+        gemm = "ampere_sgemm_128x64_tn"
+        ref = ["void cudnn::conv_fprop(float*)"] * 5 + [CLAMP] * 7 + [gemm] * 3
+        events = ([("void cudnn::conv_fprop(float*)", 100.0)] * 5 + [(CLAMP, 2.0)] * 5 + [(gemm, 10.0)]
+                  + [("void fused_linear_relu_forward(float const*, float*)", 300.0)] * 2)
+        out = judge_kernels(events, {"fused_linear_relu_forward"}, ref)
+        self.assertEqual(out["reference_kernels_replaced"], ["aten:clamp_scalar", "gemm"])
+        self.assertEqual(out["reference_kernels_kept"], ["aten:clamp_scalar", "conv", "gemm"])
+        self.assertEqual(out["flags"], ["library_ops_kept"])
+        # The same network wrapped whole, with a copy of its own: every launch is still there.
+        wrapped = judge_kernels([(n, 10.0) for n in ref] + [("void own_copy(float*)", 200.0)], {"own_copy"}, ref)
+        self.assertEqual(wrapped["reference_kernels_replaced"], [])
+        self.assertIn("ran_reference_op", wrapped["flags"])
+
     def test_own_kernels_doing_no_work(self):
         # Convolution reached through unfold + matmul (another torch route to the library op), every aten
         # kernel of the reference kept, and a copy of its own: 1% of the time. It replaced only library work.
