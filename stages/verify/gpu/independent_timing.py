@@ -113,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--deadline", type=float, default=240.0, help="seconds for the whole script")
     p.add_argument("--parallel", type=int, default=6, help="processes loading at once (timing is serialised)")
     p.add_argument("--timeout-one", type=float, default=180.0)
+    p.add_argument("--results", type=Path, default=None,
+                   help="harness results to time against (default: fidelity.jsonl in --work); e.g. only the "
+                        "results of one harness build, when the work folder holds older ones too")
+    p.add_argument("--shortest-first", action="store_true",
+                   help="time the candidates with the shortest reference first (the sub-millisecond ones "
+                        "are where timing methods disagree)")
     args = p.parse_args(argv)
     if not args.one and (args.dev is None or not args.dev.is_file()):
         p.error(f"--dev {args.dev}: no such file (the dev set is not shipped: copy it into stages/verify/gpu/data/, which is ignored)")
@@ -122,12 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.dev is None:
         p.error("--dev is required")
     started = time.monotonic()
-    results = {str(r["candidate_id"]): r for r in load_jsonl(args.work / "fidelity.jsonl")}
+    results = {str(r["candidate_id"]): r for r in load_jsonl(args.results or args.work / "fidelity.jsonl")}
     lines = {str(x["id"]): x for x in load_jsonl(args.dev)} if args.dev else {}
     out_path = args.work / "independent.jsonl"
     done = {str(t["id"]) for t in load_jsonl(out_path)}
     todo = [cid for cid, r in results.items() if verdict_class(r) == "accepted" and r.get("speedup")
             and cid in lines and cid not in done]
+    if args.shortest_first:
+        todo.sort(key=lambda cid: float(results[cid].get("ref_time_ms") or float("inf")))
     print(f"independent timing: {len(todo)} accepted candidates to time, {len(done)} done before", file=sys.stderr)
     write_lock = threading.Lock()
 
