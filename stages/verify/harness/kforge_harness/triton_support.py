@@ -18,8 +18,9 @@ import types
 from pathlib import Path
 from typing import Any, Callable
 
-from . import triton_launches
+from . import backends, triton_launches
 from .building import capture_fds, trim_log
+from .evaluation import Stop
 
 INSTALL_HINT = ("install it into the Python that runs the harness: `python3 -m pip install triton` (a GPU host: "
                 "the triton wheel that matches its torch; a CPU host for TRITON_INTERPRET=1 with Debian's torch "
@@ -92,10 +93,11 @@ def _is_triton_error(error: BaseException) -> bool:
         from triton.errors import TritonError
     except ImportError:
         TritonError = ()  # type: ignore[assignment,misc]
-    for e in (error, error.__cause__, error.__context__):
-        if e is not None and TritonError and isinstance(e, TritonError):
-            return True
-    frames = traceback.extract_tb(error.__traceback__)
+    # The worker's call wraps the candidate's exception (evaluation.Stop from it): look along the chain.
+    chain = [e for e in (error, error.__cause__, error.__context__) if e is not None]
+    if TritonError and any(isinstance(e, TritonError) for e in chain):
+        return True
+    frames = [f for e in chain for f in traceback.extract_tb(e.__traceback__)]
     return any(any(part in f.filename.replace("\\", "/") for part in _TRITON_FRAMES) for f in frames)
 
 
@@ -130,3 +132,16 @@ def warm_up(forward: Callable[[], Any], version: str, interpreting: bool) -> str
         state = f"{added} files added to the cache" if added > 0 else "every kernel found in the cache"
         line = f"triton {version}: JIT compile (first forward) {elapsed:.2f} s; {state} ({cache}); kernels launched: {launched}"
     return f"{line}\n{output}" if output else line
+
+
+def build(forward: Callable[[], Any], version: str, result: dict[str, Any], send: Callable[[str], None]) -> None:
+    """The worker's build stage for a Triton candidate: `warm_up` between build_start and build_end (the
+    driver's build limit, not the job's timer); a Triton error is fail_stage 'build' with its log."""
+    send("build_start")
+    try:
+        result["compile_log"] = trim_log(warm_up(forward, version, backends.triton_interpreting()))
+    except TritonBuildError as e:
+        result["compile_log"] = e.log
+        raise Stop("build", f"Triton kernel failed to compile: {e}") from e
+    finally:
+        send("build_end")

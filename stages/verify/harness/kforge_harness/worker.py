@@ -122,22 +122,6 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
              (triton_version, own_triton))
 
 
-def _triton_build(job: VerifyJob, cand_model: Any, make_inputs: Any, device: torch.device, version: str,
-                  result: dict[str, Any], channel: StatusChannel) -> None:
-    """The JIT compile of a Triton candidate: its first forward, on a draw of its own, as the build."""
-    inputs = make_inputs(derive_seed(job.seed, "triton_build"))
-    channel.send("build_start")
-    try:
-        log = triton_support.warm_up(lambda: evaluation.call(cand_model, inputs, device, "ModelNew.forward (JIT compile)"),
-                                     version, backends.triton_interpreting())
-    except triton_support.TritonBuildError as e:
-        result["compile_log"] = e.log
-        raise evaluation.Stop("build", f"Triton kernel failed to compile: {e}") from e
-    finally:
-        channel.send("build_end")
-    result["compile_log"] = building.trim_log(log)
-
-
 def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.device, build_dir: Path,
              result: dict[str, Any], flags: list[str], channel: StatusChannel,
              triton: tuple[str | None, set[str]] = (None, set())) -> None:
@@ -157,7 +141,9 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
     evaluation.check_device(device, "ModelNew construction")
     triton_version, own_triton = triton
     if triton_version is not None:
-        _triton_build(job, cand_model, make_inputs, device, triton_version, result, channel)
+        inputs = make_inputs(derive_seed(job.seed, "triton_build"))  # a draw of its own, never judged
+        triton_support.build(lambda: evaluation.call(cand_model, inputs, device, "ModelNew.forward (JIT compile)"),
+                             triton_version, result, channel.send)
 
     try:
         seeds = (init_seed, derive_seed(job.seed, "trial", 0), derive_seed(job.seed, "trial", 1))

@@ -15,7 +15,7 @@ from pathlib import Path
 import helpers  # noqa: F401,E402  (puts the harness on sys.path)
 import torch  # noqa: E402
 
-from kforge_harness import loading, sandbox, triton_launches, triton_support  # noqa: E402
+from kforge_harness import evaluation, loading, sandbox, triton_launches, triton_support  # noqa: E402
 from kforge_harness.driver import Driver, DriverOptions  # noqa: E402
 from kforge_harness.protocol import VerifyJob  # noqa: E402
 
@@ -129,15 +129,22 @@ class TritonLaunchTest(unittest.TestCase):
         model = _import(LAUNCHES, triton_launches.CANDIDATE_MODULE).ModelNew()
         log = triton_support.warm_up(lambda: model(torch.randn(512)), "3.x", interpreting=True)
         self.assertIn("kernels launched: relu_kernel", log)
+        # As the worker makes it: the forward through evaluation.call, the build events around it.
         bad = _import(BAD_KERNEL, triton_launches.CANDIDATE_MODULE).ModelNew()
-        with self.assertRaises(triton_support.TritonBuildError) as caught:
-            triton_support.warm_up(lambda: bad(torch.randn(16)), "3.x", interpreting=True)
-        self.assertIn("bad_kernel", caught.exception.log)
+        events, result = [], {"compile_log": None}
+        with self.assertRaises(evaluation.Stop) as caught:
+            triton_support.build(lambda: evaluation.call(bad, [torch.randn(16)], torch.device("cpu"), "forward"),
+                                 "3.x", result, events.append)
+        self.assertEqual(caught.exception.stage, "build")
+        self.assertIn("bad_kernel", result["compile_log"])
+        self.assertEqual(events, ["build_start", "build_end"])
 
         def not_triton():
             raise ValueError("the candidate's own bug")
-        with self.assertRaises(ValueError):  # not a Triton error: the caller's 'run' failure
-            triton_support.warm_up(not_triton, "3.x", interpreting=True)
+        with self.assertRaises(evaluation.Stop) as caught:  # not a Triton error: the forward's 'run' failure
+            triton_support.build(lambda: evaluation.call(not_triton, [], torch.device("cpu"), "forward"),
+                                 "3.x", result, events.append)
+        self.assertEqual(caught.exception.stage, "run")
 
     def test_replacing_the_launch_path_is_tampering(self):
         from triton.runtime.interpreter import GridExecutor
