@@ -1,7 +1,7 @@
 """The triton backend with the real Triton, in its CPU interpreter (TRITON_INTERPRET=1): launch counting
 (the proof of work without a GPU profiler), kernel ownership, the JIT warm-up as the build, tampering with
-the launch path; and through the real driver, a host without Triton (`load`) and a triton job on a host
-with neither a GPU nor the interpreter (`run`). Skipped, saying why, only where triton cannot be imported.
+the launch path; a triton job on a host with neither a GPU nor the interpreter; and through the real driver,
+a host without Triton (`load`). Skipped, saying why, only where triton cannot be imported.
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import helpers  # noqa: F401,E402  (puts the harness on sys.path)
 import torch  # noqa: E402
 
-from kforge_harness import evaluation, loading, sandbox, triton_launches, triton_support  # noqa: E402
+from kforge_harness import backends, evaluation, loading, sandbox, triton_launches, triton_support  # noqa: E402
 from kforge_harness.driver import Driver, DriverOptions  # noqa: E402
 from kforge_harness.protocol import VerifyJob  # noqa: E402
 
@@ -168,34 +168,30 @@ class TritonCacheDirTest(unittest.TestCase):
 
 
 class TritonUnavailableTest(unittest.TestCase):
-    """Real workers: a triton job where Triton is missing, and where neither a GPU nor the interpreter is."""
+    def test_no_gpu_and_no_interpreter_says_what_to_do(self):
+        with self.assertRaises(backends.BackendUnavailable) as caught:
+            backends.device_type("triton", cuda_available=False, env={})
+        self.assertIn("TRITON_INTERPRET=1", str(caught.exception))
+        self.assertEqual(backends.device_type("triton", cuda_available=False, env={"TRITON_INTERPRET": "1"}), "cpu")
+        self.assertEqual(backends.device_type("triton", cuda_available=True, env={}), "cuda")
 
-    def test_load_and_run_failures_say_what_to_do(self):
-        if torch.cuda.is_available():
-            self.skipTest("this host has a GPU: a triton job without the interpreter would run there")
+    def test_host_without_triton_fails_at_load(self):
+        """A real worker whose Python cannot import triton (a package on PYTHONPATH that raises ImportError)."""
         root = Path(tempfile.mkdtemp(prefix="kforge-triton-driver-"))
         fake = root / "fake" / "triton"
         fake.mkdir(parents=True)
         (fake / "__init__.py").write_text("raise ImportError(\"No module named 'triton'\")\n", encoding="utf-8")
-
-        def job(cid: str) -> VerifyJob:
-            return VerifyJob(candidate_id=cid, problem_name="small_relu", problem_code=RELU_PROBLEM, problem_key="k",
-                             kernel_source=LAUNCHES, backend="triton", tolerance_policy="default", trials=1,
-                             warmup=1, repeats=1, timeout_s=300.0, seed=7, compile_reference=False)
-
-        base = {k: v for k, v in os.environ.items() if k != "TRITON_INTERPRET"}
-        results = {}
-        for cid, env in (("missing", {**base, "TRITON_INTERPRET": "1", "PYTHONPATH": str(fake.parent)}),
-                         ("no_gpu", base)):
-            driver = Driver(DriverOptions(build_root=root / "builds", scratch_root=root / "scratch", workers=1,
-                                          lock_dir=root / "locks", parent_env=env))
-            driver.run_many([job(cid)], lambda r: results.__setitem__(r["candidate_id"], r))
-        missing, no_gpu = results["missing"], results["no_gpu"]
-        self.assertEqual(missing["fail_stage"], "load", missing["fail_message"])
-        self.assertIn("Triton is not installed", missing["fail_message"])
-        self.assertIn("pip install triton", missing["fail_message"])
-        self.assertEqual(no_gpu["fail_stage"], "run", no_gpu["fail_message"])
-        self.assertIn("TRITON_INTERPRET=1", no_gpu["fail_message"])
+        job = VerifyJob(candidate_id="missing", problem_name="small_relu", problem_code=RELU_PROBLEM, problem_key="k",
+                        kernel_source=LAUNCHES, backend="triton", tolerance_policy="default", trials=1,
+                        warmup=1, repeats=1, timeout_s=300.0, seed=7, compile_reference=False)
+        env = {**os.environ, "TRITON_INTERPRET": "1", "PYTHONPATH": str(fake.parent)}
+        driver = Driver(DriverOptions(build_root=root / "builds", scratch_root=root / "scratch", workers=1,
+                                      lock_dir=root / "locks", parent_env=env))
+        results = []
+        driver.run_many([job], results.append)
+        self.assertEqual(results[0]["fail_stage"], "load", results[0]["fail_message"])
+        self.assertIn("Triton is not installed", results[0]["fail_message"])
+        self.assertIn("pip install triton", results[0]["fail_message"])
 
 
 if __name__ == "__main__":
