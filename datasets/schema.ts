@@ -70,7 +70,7 @@ export interface KernelRecord {
 
   // 4. Artifact
   kernel_source: string;
-  backend: string; // 'cpu' | 'cuda'
+  backend: string; // 'cpu' | 'cuda' | 'triton'
   compile_flags: string | null;
   build_rewrites: string[];
   compiled: boolean;
@@ -180,7 +180,7 @@ export const COLUMNS: { [K in keyof KernelRecord]-?: ColumnSpec } = {
   from_cache: { kind: 'bool', nullable: false, group: 'generation', doc: 'the reply came from the LLM cache' },
 
   kernel_source: { kind: 'utf8', nullable: false, group: 'artifact', doc: 'the candidate module (ModelNew) as verified' },
-  backend: { kind: 'utf8', nullable: false, group: 'artifact', doc: 'cpu or cuda' },
+  backend: { kind: 'utf8', nullable: false, group: 'artifact', doc: 'cpu, cuda or triton' },
   compile_flags: { kind: 'utf8', nullable: true, group: 'artifact', doc: 'extra compiler flags the candidate asked for, as written in its source' },
   build_rewrites: { kind: 'list<utf8>', nullable: false, group: 'artifact', doc: 'build flags the harness rewrote (an arch the toolchain rejects or that is not the device\'s), each as from -> to' },
   compiled: { kind: 'bool', nullable: false, group: 'artifact', doc: 'the module loaded and its extension built' },

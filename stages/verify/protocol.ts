@@ -7,8 +7,8 @@
  */
 import { z } from 'zod';
 
-/** cpu: C++ candidates against PyTorch on the CPU */
-export const BACKENDS = ['cpu', 'cuda'] as const;
+/** cpu: C++ candidates against PyTorch on the CPU; cuda: CUDA C++ (load_inline) on the GPU; triton: @triton.jit kernels on the GPU, or in Triton's CPU interpreter where the harness runs with TRITON_INTERPRET=1 */
+export const BACKENDS = ['cpu', 'cuda', 'triton'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
 /** default: fp32 atol=rtol=1e-4, fp16/bf16 1e-2; loose: 1e-2 for all */

@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../support/paths.ts';
 
 const TESTS_DIR = path.join(REPO_ROOT, 'stages/verify/harness/tests');
 const MODULES = ['test_building', 'test_chunked', 'test_timing', 'test_static_check', 'test_problem_facts', 'test_speed_of_light',
-  'test_profiling', 'test_profiling_cuda', 'test_arch_flags', 'test_fidelity', 'test_poisoning_settle'];
+  'test_profiling', 'test_profiling_cuda', 'test_arch_flags', 'test_fidelity', 'test_poisoning_settle', 'test_triton'];
 
 describe('anti-cheat modules (python unittest)', () => {
   it('pass their unit tests: static flags, weak problems, speed-of-light floor, kernel ownership', async () => {
@@ -31,6 +31,12 @@ describe('anti-cheat modules (python unittest)', () => {
     for (const name of ['test_tiny_output_passes_as_zeros', 'test_output_ignoring_input',
       'test_dropout_in_training_mode_is_nondeterministic', 'test_ordinary_problems_are_not_weak']) {
       expect(output).toMatch(new RegExp(`${name} .*\\.\\.\\. ok`));
+    }
+    // Where triton imports (CI: scripts/setup.sh installs it), its tests must run, not skip.
+    if ((await execa(python, ['-c', 'import triton'], { reject: false })).exitCode === 0) {
+      for (const name of ['test_own_launch_counted_and_judged', 'test_warm_up_is_the_build']) {
+        expect(output).toMatch(new RegExp(`${name} .*\\.\\.\\. ok`));
+      }
     }
   });
 });

@@ -14,6 +14,15 @@ import { REPO_ROOT } from '../support/paths.ts';
 export const SUITE_DIR = path.join(REPO_ROOT, 'test/fixtures/candidates');
 
 const stage = z.enum(FAIL_STAGES);
+const expectedSchema = z.object({
+  correct: z.boolean(),
+  fail_stage: z.union([stage, z.array(stage).min(1)]).nullable(),
+  flags: z.array(z.string()),
+  suspect: z.boolean().optional(),
+  not_passes: z.array(z.enum(TOLERANCE_POLICIES)).optional(),
+  weak_reasons: z.array(z.string()).optional(),
+  build_rewritten: z.boolean().optional(),
+}).strict();
 const fixtureSchema = z.object({
   file: z.string(),
   kind: z.enum(['exploit', 'honest']),
@@ -23,17 +32,17 @@ const fixtureSchema = z.object({
   backend: z.enum(BACKENDS),
   tolerance_policy: z.enum(TOLERANCE_POLICIES),
   timeout_s: z.number().positive().optional(),
-  expected: z.object({
-    correct: z.boolean(),
-    fail_stage: z.union([stage, z.array(stage).min(1)]).nullable(),
-    flags: z.array(z.string()),
-    suspect: z.boolean().optional(),
-    not_passes: z.array(z.enum(TOLERANCE_POLICIES)).optional(),
-    weak_reasons: z.array(z.string()).optional(),
-    build_rewritten: z.boolean().optional(),
-  }).strict(),
+  expected: expectedSchema,
+  /** triton entries: the expectation in Triton's CPU interpreter, where the GPU-only defences cannot apply. */
+  expected_interpreted: expectedSchema.optional(),
 }).strict();
 export type SuiteFixture = z.infer<typeof fixtureSchema>;
+export type SuiteExpectation = z.infer<typeof expectedSchema>;
+
+/** What `f` must give: in Triton's CPU interpreter (TRITON_INTERPRET=1) its expected_interpreted, where given. */
+export function expectationFor(f: SuiteFixture, interpreted: boolean): SuiteExpectation {
+  return interpreted && f.backend === 'triton' && f.expected_interpreted ? f.expected_interpreted : f.expected;
+}
 
 const manifestSchema = z.object({ about: z.string(), fixtures: z.array(fixtureSchema).min(1) }).strict();
 
@@ -43,7 +52,7 @@ export function loadSuite(): SuiteFixture[] {
 
 export function suiteJob(f: SuiteFixture): VerifyJob {
   const code = readFileSync(path.join(REPO_ROOT, f.problem), 'utf8');
-  const cuda = f.backend === 'cuda';
+  const cuda = f.backend === 'cuda'; // triton here runs in Triton's CPU interpreter (suites.test.ts): cpu settings
   return {
     candidate_id: f.file,
     problem: { name: path.basename(f.problem, '.py'), code, key: problemKey(code) },
@@ -59,8 +68,8 @@ export function suiteJob(f: SuiteFixture): VerifyJob {
 }
 
 /** Every way `r` differs from the fixture's expectation; empty when it is as expected. */
-export function mismatches(f: SuiteFixture, r: VerifyResult): string[] {
-  const e = f.expected;
+export function mismatches(f: SuiteFixture, r: VerifyResult, interpreted = false): string[] {
+  const e = expectationFor(f, interpreted);
   const out: string[] = [];
   if (r.correct !== e.correct) out.push(`correct=${r.correct}, expected ${e.correct}`);
   const allowed = Array.isArray(e.fail_stage) ? e.fail_stage : [e.fail_stage];

@@ -36,8 +36,15 @@ describe('run configuration', () => {
     expect(config.provider.base_url).toBe('http://127.0.0.1:9/v1');
   });
 
+  it('accepts the triton backend (a file or --backend triton)', async () => {
+    const config = await loadRunConfig({ file: await yamlFile('verify:\n  backend: triton\n'), env: {} });
+    expect(config.verify.backend).toBe('triton');
+    const flag = await loadRunConfig({ overrides: { 'verify.backend': 'triton' }, env: {} });
+    expect(flag.verify.backend).toBe('triton');
+  });
+
   it('names the bad key and what was expected', async () => {
-    await expect(loadRunConfig({ file: await yamlFile('verify:\n  backend: tpu\n'), env: {} })).rejects.toThrow(/verify\.backend: .*"cpu".*"cuda"/s);
+    await expect(loadRunConfig({ file: await yamlFile('verify:\n  backend: tpu\n'), env: {} })).rejects.toThrow(/verify\.backend: .*"cpu".*"cuda".*"triton"/s);
     await expect(loadRunConfig({ file: await yamlFile('search:\n  roundz: 3\n'), env: {} })).rejects.toThrow(/unknown key "search\.roundz"/);
     await expect(loadRunConfig({ file: await yamlFile('verify:\n  trials: many\n'), env: {} })).rejects.toThrow(/verify\.trials: .*number/i);
     await expect(loadRunConfig({ file: await yamlFile('verify: [1, 2\n'), env: {} })).rejects.toThrow(/not valid YAML/);

@@ -4,6 +4,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { buildFromConfig } from '../../build/build-from-config.ts';
 import { expandDotted, loadRunConfig, mergeDeep, parseSetFlags, validateRunConfig } from '../../config/load.ts';
 import { ConfigError } from '../../../stages/core/errors/config-error.ts';
+import { BACKENDS } from '../../../stages/verify/protocol.ts';
 import { createProgress } from '../../progress.ts';
 import { Interrupt } from '../../run/interrupt.ts';
 import { readManifest } from '../../run/manifest.ts';
@@ -39,7 +40,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
   builder: (yargs: Argv) =>
     problemSelectionOptions(yargs)
       .option('provider', { choices: ['auto', 'openai', 'builtin'], describe: 'who writes ideas and kernels (auto: openai if an endpoint is configured)' })
-      .option('backend', { choices: ['cpu', 'cuda'], describe: 'verification backend' })
+      .option('backend', { choices: BACKENDS, describe: 'verification backend' })
       .option('tolerance', { choices: ['default', 'loose'], describe: 'tolerance policy' })
       .option('rounds', { type: 'number', describe: 'search rounds per problem (R)' })
       .option('ideas', { type: 'number', describe: 'ideas per round (K)' })

@@ -24,10 +24,12 @@ function render(template: string, values: Record<string, string>): string {
 const BACKEND_DESCRIPTION: Record<Backend, string> = {
   cuda: 'GPU (CUDA)',
   cpu: 'CPU (C++ extension, no GPU)',
+  triton: 'GPU (Triton)',
 };
 const BACKEND_INSTRUCTIONS: Record<Backend, string> = {
   cuda: 'Write the kernel in CUDA C++ (pass it as cuda_sources).',
   cpu: 'Write the kernel in C++ for the CPU (pass it as cpp_sources; OpenMP is allowed with -fopenmp). There is no GPU.',
+  triton: 'Write the kernels in Triton (@triton.jit functions launched from ModelNew.forward as kernel[grid](...)); no load_inline.',
 };
 
 export function systemPrompt(): string {

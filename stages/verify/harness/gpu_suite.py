@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Run the exploit/honest fixture suite (test/fixtures/candidates/suite.json) through the harness
 driver and say, per exploit class, whether it was caught, and per honest candidate, whether it was
-left unflagged. Meant for a GPU host (cuda and cpu entries); `--backends cpu` works anywhere.
+left unflagged. Meant for a GPU host (cuda, cpu and triton entries); `--backends cpu` works anywhere, and
+`--backends triton` on a host without a GPU with TRITON_INTERPRET=1 (Triton's CPU interpreter; entries are
+then judged by their `expected_interpreted` where they have one).
 
-    python3 stages/verify/harness/gpu_suite.py --json /tmp/suite.json [--backends cuda,cpu] [--only relu]
+    python3 stages/verify/harness/gpu_suite.py --json /tmp/suite.json [--backends cuda,cpu,triton] [--only relu]
 
 Prints a markdown table to stdout; exit status 0 when every expectation held, 1 otherwise.
 """
@@ -21,6 +23,7 @@ HARNESS = Path(__file__).resolve().parent
 REPO = HARNESS.parent.parent.parent
 sys.path.insert(0, str(HARNESS))
 
+from kforge_harness.backends import triton_interpreting  # noqa: E402
 from kforge_harness.driver import Driver, DriverOptions  # noqa: E402
 from kforge_harness.discovery import problem_key  # noqa: E402
 from kforge_harness.protocol import VerifyJob  # noqa: E402
@@ -30,7 +33,7 @@ MANIFEST = REPO / "test" / "fixtures" / "candidates" / "suite.json"
 
 def job_for(entry: dict[str, Any], manifest_dir: Path) -> VerifyJob:
     code = (REPO / entry["problem"]).read_text(encoding="utf-8")
-    cuda = entry["backend"] == "cuda"
+    cuda = entry["backend"] == "cuda" or (entry["backend"] == "triton" and not triton_interpreting())
     return VerifyJob(
         candidate_id=entry["file"], problem_name=Path(entry["problem"]).stem, problem_code=code,
         problem_key=problem_key(code), kernel_source=(manifest_dir / entry["file"]).read_text(encoding="utf-8"),
@@ -39,9 +42,17 @@ def job_for(entry: dict[str, Any], manifest_dir: Path) -> VerifyJob:
         seed=7, compile_reference=False)
 
 
+def expectation(entry: dict[str, Any]) -> dict[str, Any]:
+    """The entry's expected verdict here: a triton entry run in Triton's CPU interpreter, where the GPU-only
+    defences cannot apply, has its own (`expected_interpreted`) where it differs."""
+    if entry["backend"] == "triton" and triton_interpreting() and "expected_interpreted" in entry:
+        return entry["expected_interpreted"]
+    return entry["expected"]
+
+
 def judge(entry: dict[str, Any], result: dict[str, Any]) -> list[str]:
     """What differs from the expectation (empty: as expected)."""
-    exp, problems = entry["expected"], []
+    exp, problems = expectation(entry), []
     if result.get("correct") != exp["correct"]:
         problems.append(f"correct={result.get('correct')} (expected {exp['correct']})")
     stage = exp.get("fail_stage")

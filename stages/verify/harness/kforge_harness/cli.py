@@ -13,7 +13,8 @@ from typing import IO, Any, Iterator
 from . import sandbox
 from .discovery import build_jobs
 from .driver import Driver, DriverOptions
-from .protocol import VERIFIER_VERSION, JobError, VerifyJob, failure_result
+from .backends import BackendUnavailable, device_type
+from .protocol import BACKENDS, VERIFIER_VERSION, JobError, VerifyJob, failure_result
 
 
 def log(msg: str) -> None:
@@ -47,7 +48,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--parent-pid", type=int, default=None,
                    help="stop (killing the workers) when this process, our parent, exits: kforge passes its pid")
     g = p.add_argument_group("job settings for --problems/--candidates")
-    g.add_argument("--backend", choices=("cuda", "cpu"), default="cuda")
+    g.add_argument("--backend", choices=BACKENDS, default="cuda")
     g.add_argument("--tolerance", choices=("default", "loose"), default="default")
     g.add_argument("--trials", type=int, default=5)
     g.add_argument("--warmup", type=int, default=3)
@@ -125,10 +126,12 @@ def _print_environment(backend: str) -> int:
 
     from .environment import collect
 
-    if backend == "cuda" and not torch.cuda.is_available():
-        log("backend cuda: torch.cuda.is_available() is False")
+    try:
+        device = torch.device(device_type(backend, torch.cuda.is_available()))
+    except BackendUnavailable as e:
+        log(str(e))
         return 2
-    env = collect(torch.device(backend))
+    env = collect(device)
     print(json.dumps({"verifier_version": VERIFIER_VERSION, "env": env}), flush=True)
     return 0
 

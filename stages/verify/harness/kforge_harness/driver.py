@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import sandbox
+from . import backends, sandbox
 from .building import build_dir_for
 from .protocol import VerifyJob, failure_result
 
@@ -92,7 +92,8 @@ class Driver:
         (scratch / "tmp").mkdir(parents=True)
         ext_dir = build_dir_for(job.kernel_source, o.build_root / "ext")
         ext_dir.mkdir(parents=True, exist_ok=True)
-        env = sandbox.worker_env(o.parent_env, scratch, ext_dir, HARNESS_DIR, o.cpu_threads, o.build_root / "cache")
+        env = sandbox.worker_env(o.parent_env, scratch, ext_dir, HARNESS_DIR, o.cpu_threads, o.build_root / "cache",
+                                 own_triton_cache=job.backend == "triton")
         log_path = scratch / "worker.log"
         read_fd, write_fd = os.pipe()
         cmd = [o.python, "-m", "kforge_harness.worker", "--status-fd", str(write_fd), "--driver-pid", str(os.getpid()),
@@ -129,7 +130,7 @@ class Driver:
     def _limit(self, pid: int, backend: str) -> None:
         try:
             resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
-            if backend == "cpu" and self.options.memory_mb:
+            if backends.memory_limited(backend, self.options.parent_env) and self.options.memory_mb:
                 limit = self.options.memory_mb * 1024 * 1024
                 resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
         except (OSError, ValueError):

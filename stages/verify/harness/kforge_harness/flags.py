@@ -20,6 +20,9 @@ FLAG_DOCS: dict[str, str] = {
     "cuda_error_after_forward": "the device reported a CUDA error after the candidate ran",
     "harness_tampered": "a function the harness trusts (allclose, perf_counter, synchronize...) was replaced",
     "sandbox:network_open": "the worker could not move itself into an empty network namespace",
+    "triton_interpreted": "a Triton candidate ran in Triton's CPU interpreter (TRITON_INTERPRET=1): the proof of "
+                          "work is the count of its @triton.jit launches (kernels_launched), not the GPU profiler; "
+                          "timings and speedup are the interpreter's, not a kernel's",
     # Raised by profiling (CUDA only).
     "no_own_kernel": "no kernel launched during the profiled forward was compiled by the candidate",
     "ran_reference_op": "the candidate replaced none of the reference's kernel families, or its own kernels took "

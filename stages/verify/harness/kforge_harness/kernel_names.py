@@ -14,7 +14,10 @@ from pathlib import Path
 # Symbols the candidate's .so defines that came from headers, not from the candidate.
 _FOREIGN_NAMESPACES = ("at::", "c10::", "torch::", "pybind11::", "std::", "__gnu_cxx::", "caffe2::", "cub::",
                        "thrust::", "cuda::", "__cxx", "_GLOBAL__")
-_LIBRARY_NAMESPACES = ("at::", "c10::", "cub::", "thrust::", "cutlass::", "cute::", "flash::", "triton")
+_LIBRARY_NAMESPACES = ("at::", "c10::", "cub::", "thrust::", "cutlass::", "cute::", "flash::")
+# Kernels torch.compile (inductor) generates: triton_poi_/red_/per_/tem_/for_fused_... (torch 2.0: triton__0d1d).
+# Never the candidate's, though they are Triton kernels; a Triton candidate's own kernels keep their names.
+_INDUCTOR_KERNEL = re.compile(r"^triton_(?:_|(?:poi|red|per|tem|for|spl|unk)_)")
 _GLOBAL_FN = re.compile(r"__global__\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?(?:static\s+)?(?:inline\s+)?"
                         r"(?:void|auto)\s+(?:__launch_bounds__\s*\([^)]*\)\s*)?([A-Za-z_]\w*)")
 _MANGLED = re.compile(r"_Z(?:N(?:\d+[A-Za-z_]\w*?)*?)?(\d+)([A-Za-z_]\w*)")
@@ -40,7 +43,7 @@ def in_library_namespace(name: str) -> bool:
     text = name.strip()
     if text.startswith("void "):
         text = text[5:]
-    return text.startswith(_LIBRARY_NAMESPACES) or "at::native::" in text
+    return text.startswith(_LIBRARY_NAMESPACES) or "at::native::" in text or bool(_INDUCTOR_KERNEL.match(text))
 
 
 def global_functions(source: str) -> set[str]:

@@ -71,13 +71,16 @@ def _unique(names: list[str]) -> list[str]:
 
 
 def profile_forward(model: Any, inputs: list, device: Any, candidate_build_dir: Any,
-                    reference_model: Any = None, kernel_source: str | None = None) -> dict[str, Any]:
+                    reference_model: Any = None, kernel_source: str | None = None,
+                    own_names: set[str] | None = None) -> dict[str, Any]:
     """kernels_launched, own_kernel_share (0..1, None when unknown) and flags for one forward.
 
     `reference_model`, when given, is profiled too: its kernels define "the reference's op" exactly;
     without it, library kernels (cuBLAS/cuDNN/CUTLASS/aten) stand for it. `kernel_source` adds the
     `__global__` functions the candidate's source declares: an extension it builds into a folder of
-    its own choosing (a shared, prebuilt one) leaves no symbols in its build folder."""
+    its own choosing (a shared, prebuilt one) leaves no symbols in its build folder. `own_names`: more
+    names of the candidate's own kernels (a Triton candidate's @triton.jit functions, which the profiler
+    shows by their function names)."""
     device = torch.device(device)
     if device.type != "cuda" or not torch.cuda.is_available():
         return _empty()
@@ -94,6 +97,7 @@ def profile_forward(model: Any, inputs: list, device: Any, candidate_build_dir: 
     own = own_kernel_names(Path(candidate_build_dir)) if candidate_build_dir else set()
     if kernel_source:
         own |= global_functions(kernel_source)
+    own |= own_names or set()
 
     return judge_kernels(events, own, ref_names)
 

@@ -23,6 +23,7 @@ PASSTHROUGH = (
     "PATH", "LANG", "LC_ALL", "LC_CTYPE", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "CUDA_HOME",
     "CUDA_PATH", "CC", "CXX", "TORCH_CUDA_ARCH_LIST", "MAX_JOBS", "NVIDIA_VISIBLE_DEVICES",
     "NVIDIA_DRIVER_CAPABILITIES",
+    "TRITON_INTERPRET",  # the triton backend in Triton's CPU interpreter (backends.py)
 )
 
 
@@ -33,6 +34,7 @@ def worker_env(
     harness_dir: Path,
     cpu_threads: int,
     cache_root: Path,
+    own_triton_cache: bool = False,
 ) -> dict[str, str]:
     env = {k: parent[k] for k in PASSTHROUGH if k in parent}
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
@@ -48,6 +50,10 @@ def worker_env(
     # torch.compile's caches are ours (not the candidate's) and worth sharing between candidates.
     env["TORCHINDUCTOR_CACHE_DIR"] = str(cache_root / "inductor")
     env["TRITON_CACHE_DIR"] = str(cache_root / "triton")
+    if own_triton_cache:
+        # A Triton candidate's compiled kernels are its build: kept beside its extension builds, keyed by
+        # the sha256 of its source (a rerun is a cache hit; no candidate reads or fills another's cache).
+        env["TRITON_CACHE_DIR"] = str(extensions_dir / "triton")
     # Peak rates are measured once per device, not once per candidate (HOME is the scratch dir).
     env["KFORGE_PEAKS_CACHE"] = str(cache_root / "peaks.json")
     return env

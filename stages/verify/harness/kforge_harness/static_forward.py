@@ -23,6 +23,24 @@ class ForwardScan:
         self.scan, self.fn = scan, fn
         self.forward_args, self.compute_attrs = forward_args, compute_attrs
         self.found: set[str] = set()
+        self.derived: set[str] = set()
+        self.derived = self._derived_names()
+
+    def _derived_names(self) -> set[str]:
+        """Local names holding values computed from the inputs (y = torch.empty_like(x), then a Triton
+        launch writes y): storing one on self keeps one call's result for the next, as self.last = x does."""
+        assigns = [n for n in ast.walk(self.fn) if isinstance(n, (ast.Assign, ast.AnnAssign)) and n.value is not None]
+        derived: set[str] = set()
+        grew = True
+        while grew:
+            grew = False
+            for n in assigns:
+                targets = n.targets if isinstance(n, ast.Assign) else [n.target]
+                names = {e.id for t in targets for e in ast.walk(t) if isinstance(e, ast.Name)} - derived
+                if names and self._mentions_input(n.value, derived):
+                    derived |= names
+                    grew = True
+        return derived
 
     def run(self) -> set[str]:
         for deco in getattr(self.fn, "decorator_list", []):
@@ -111,10 +129,11 @@ class ForwardScan:
     def _is_container_item(self, t: ast.AST) -> bool:
         return isinstance(t, ast.Subscript) and (_dotted(t.value) or "") in self.scan.containers
 
-    def _mentions_input(self, node: ast.AST) -> bool:
-        """The expression uses a forward argument, or the result of a call (an output)."""
+    def _mentions_input(self, node: ast.AST, derived: set[str] | None = None) -> bool:
+        """The expression uses a forward argument, a local computed from one, or the result of a call (an output)."""
+        inputs = self.forward_args | (self.derived if derived is None else derived)
         for n in ast.walk(node):
-            if isinstance(n, ast.Name) and n.id in self.forward_args:
+            if isinstance(n, ast.Name) and n.id in inputs:
                 return True
             if isinstance(n, ast.Call) and self._is_extension(_dotted(n.func) or ""):
                 return True

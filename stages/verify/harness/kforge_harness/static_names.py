@@ -25,11 +25,14 @@ _COMPUTE_METHODS = {
 _THREAD_MODULES = ("threading", "_thread", "multiprocessing", "concurrent", "asyncio", "torch.multiprocessing")
 _STREAM_NAMES = {"torch.cuda.Stream", "torch.cuda.stream", "torch.cuda.ExternalStream", "torch.Stream",
                  "torch.cuda.StreamContext", "os.fork", "os.forkpty", "subprocess.Popen"}
-_PATCH_ROOTS = ("torch", "time", "builtins", "sys", "kforge_harness", "numpy", "gc", "__builtins__")
+# triton: its launch path is where the harness counts a Triton candidate's launches (triton_launches).
+_PATCH_ROOTS = ("torch", "time", "builtins", "sys", "kforge_harness", "numpy", "gc", "__builtins__", "triton")
 _INSPECT = {"sys._getframe", "inspect.stack", "inspect.currentframe", "inspect.getouterframes",
             "gc.get_objects", "gc.get_referrers", "gc.get_referents"}
 _FRAME_ATTRS = {"f_back", "f_globals", "f_locals", "tb_frame"}
-_LOW_DTYPES = {"torch.float16", "torch.half", "torch.bfloat16"}
+_LOW_DTYPES = {"torch.float16", "torch.half", "torch.bfloat16", "triton.language.float16", "triton.language.bfloat16"}
+# tl.dot's input_precision values as exact as fp32 (its default on the GPU, "tf32", is not; 3.x spelling).
+_FP32_DOT_PRECISIONS = {"ieee", "tf32x3"}
 _CONTAINER_CALLS = {"dict", "list", "set", "collections.OrderedDict", "collections.defaultdict",
                     "OrderedDict", "defaultdict", "weakref.WeakValueDictionary", "WeakValueDictionary"}
 _MUTATORS = {"update", "setdefault", "append", "__setitem__", "add", "insert", "extend"}

@@ -10,7 +10,7 @@ import ast
 from .static_forward import ForwardScan
 from .static_names import (
     _ALLOWED_NN, _ALLOWED_TORCH, _BUILD_CALLS, _COMPUTE_METHODS, _CONTAINER_CALLS, _FRAME_ATTRS, _INSPECT,
-    _LOW_DTYPES, _MUTATORS, _PATCH_ROOTS, _STREAM_NAMES, _THREAD_MODULES, _dotted,
+    _FP32_DOT_PRECISIONS, _LOW_DTYPES, _MUTATORS, _PATCH_ROOTS, _STREAM_NAMES, _THREAD_MODULES, _dotted,
 )
 
 
@@ -135,6 +135,8 @@ class PythonScan:
                 self.found.add("precision_lowered")
         if name.endswith(("autocast",)):
             self.found.add("precision_lowered")
+        if name == "triton.language.dot" and self._dot_in_tf32(node):
+            self.found.add("precision_lowered")
         method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
         if method in ("half", "bfloat16") and not node.args:
             self.found.add("precision_lowered")
@@ -142,6 +144,19 @@ class PythonScan:
         dtype_args += [k.value for k in node.keywords if k.arg == "dtype"]
         if any((self.resolve(a) or "") in _LOW_DTYPES for a in dtype_args):
             self.found.add("precision_lowered")
+
+    @staticmethod
+    def _dot_in_tf32(node: ast.Call) -> bool:
+        """tl.dot without input_precision="ieee"/"tf32x3" (or allow_tf32=False, the 2.x spelling): on the GPU
+        its fp32 inputs are rounded to TF32, as allow_tf32 does for torch."""
+        kw = {k.arg: k.value for k in node.keywords if k.arg}
+        prec = kw.get("input_precision", node.args[3] if len(node.args) > 3 else None)  # dot(a, b, acc, prec)
+        tf32 = kw.get("allow_tf32", node.args[4] if len(node.args) > 4 else None)
+        if prec is not None:
+            return isinstance(prec, ast.Constant) and prec.value not in _FP32_DOT_PRECISIONS
+        if tf32 is not None:
+            return not (isinstance(tf32, ast.Constant) and tf32.value is False)
+        return True
 
     def _handler_falls_back(self, node: ast.Try) -> bool:
         """True unless every handler only re-raises."""

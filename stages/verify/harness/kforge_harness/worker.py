@@ -45,8 +45,8 @@ _TRUSTED = tampering.snapshot()
 import torch  # noqa: E402
 import torch.utils.cpp_extension  # noqa: E402,F401  (its import-time warnings are not build output)
 
-from . import arch_flags, building, environment, evaluation, loading, problem_facts, profiling  # noqa: E402
-from . import poisoning, speed_of_light, static_check  # noqa: E402
+from . import arch_flags, backends, building, environment, evaluation, loading, problem_facts, profiling  # noqa: E402
+from . import poisoning, speed_of_light, static_check, triton_launches, triton_support  # noqa: E402
 from .flags import SUSPECT_FLAGS  # noqa: E402
 from .inputs import init_inputs, input_maker, seed_everything  # noqa: E402
 from .protocol import VerifyJob, derive_seed, empty_result, finite_or_none  # noqa: E402
@@ -64,9 +64,10 @@ class StatusChannel:
 
 def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, result: dict[str, Any],
             flags: list[str]) -> None:
-    device = torch.device("cuda" if job.backend == "cuda" else "cpu")
-    if job.backend == "cuda" and not torch.cuda.is_available():
-        raise evaluation.Stop("run", "backend 'cuda' requested but torch.cuda.is_available() is False")
+    try:
+        device = torch.device(backends.device_type(job.backend, torch.cuda.is_available()))
+    except backends.BackendUnavailable as e:
+        raise evaluation.Stop("run", str(e)) from e
     if device.type == "cpu":
         torch.set_num_threads(max(1, args.cpu_threads))
     result["env"] = environment.collect(device)
@@ -80,6 +81,14 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
         ref_module = loading.load_reference(job.problem_code, scratch)
     except loading.LoadError as e:
         raise evaluation.Stop("load", str(e)) from e
+    triton_version = None
+    if job.backend == "triton":  # before the candidate's import: its launches are counted from the start
+        try:
+            triton_version = triton_support.require()
+        except triton_support.TritonMissing as e:
+            raise evaluation.Stop("load", str(e)) from e
+        if backends.triton_interpreting():
+            flags.append("triton_interpreted")
     # CUDA builds are retargeted to this device's arch (old -arch=sm_70 flags fail on CUDA 13).
     arch = arch_flags.device_arch(*torch.cuda.get_device_capability(device)) if device.type == "cuda" else None
     recorder = building.FlagRecorder(lambda: channel.send("build_start"), lambda: channel.send("build_end"), arch)
@@ -103,15 +112,19 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
         raise evaluation.Stop("load", str(e)) from e
     channel.send("partial", result=result)  # evidence survives a later crash
 
-    lock = sandbox.lock_path(Path(args.lock_dir), job.backend, os.environ.get("CUDA_VISIBLE_DEVICES"))
+    lock = sandbox.lock_path(Path(args.lock_dir), device.type, os.environ.get("CUDA_VISIBLE_DEVICES"))
     # Held until this process ends (see hold_device_lock): the worker's last act is os._exit.
     sandbox.hold_device_lock(lock, lambda: channel.send("lock_wait"), lambda: channel.send("lock_acquired"))
     poisoning.wait_for_released_memory(device)
-    _measure(job, ref_module, model_new, device, Path(args.build_dir), result, flags, channel)
+    own_triton = triton_support.module_kernels(cand_module) | triton_support.declared_kernels(job.kernel_source) \
+        if triton_version else set()
+    _measure(job, ref_module, model_new, device, Path(args.build_dir), result, flags, channel,
+             (triton_version, own_triton))
 
 
 def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.device, build_dir: Path,
-             result: dict[str, Any], flags: list[str], channel: StatusChannel) -> None:
+             result: dict[str, Any], flags: list[str], channel: StatusChannel,
+             triton: tuple[str | None, set[str]] = (None, set())) -> None:
     make_inputs = input_maker(ref_module, device)
     init = init_inputs(ref_module, device)
     init_seed = derive_seed(job.seed, "init")
@@ -126,6 +139,11 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
     except Exception as e:
         raise evaluation.Stop("run", f"ModelNew(*get_init_inputs()) raised {type(e).__name__}: {e}") from e
     evaluation.check_device(device, "ModelNew construction")
+    triton_version, own_triton = triton
+    if triton_version is not None:
+        inputs = make_inputs(derive_seed(job.seed, "triton_build"))  # a draw of its own, never judged
+        triton_support.build(lambda: evaluation.call(cand_model, inputs, device, "ModelNew.forward (JIT compile)"),
+                             triton_version, result, channel.send)
 
     try:
         seeds = (init_seed, derive_seed(job.seed, "trial", 0), derive_seed(job.seed, "trial", 1))
@@ -140,8 +158,13 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
     inputs = evaluation.run_timing(job, ref_model, cand_model, make_inputs, device, result, flags)
 
     try:
-        prof = profiling.profile_forward(cand_model, inputs, device, build_dir, reference_model=ref_model,
-                                          kernel_source=job.kernel_source)
+        if triton_version is not None and device.type == "cpu":  # the interpreter: launches counted
+            _, launches = triton_launches.launches_during(
+                lambda: evaluation.call(cand_model, inputs, device, "ModelNew.forward (launch count)"))
+            prof = triton_launches.judge_launches(launches)
+        else:
+            prof = profiling.profile_forward(cand_model, inputs, device, build_dir, reference_model=ref_model,
+                                              kernel_source=job.kernel_source, own_names=own_triton)
         result["kernels_launched"] = list(prof.get("kernels_launched") or [])
         result["own_kernel_share"] = finite_or_none(prof.get("own_kernel_share"))
         result["gpu_kernel_time_ms"] = finite_or_none(prof.get("gpu_kernel_time_ms"))
@@ -166,7 +189,7 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
 
 
 def finalize(result: dict[str, Any], flags: list[str]) -> None:
-    if tampering.changed(_TRUSTED):
+    if tampering.changed(_TRUSTED) or triton_launches.tampered():
         flags.append("harness_tampered")
     result["flags"] = sorted(set(result["flags"]) | set(flags))
     suspect_flags = [f for f in result["flags"] if f in SUSPECT_FLAGS]

@@ -68,6 +68,13 @@ class ProfilingTest(unittest.TestCase):
         self.assertFalse(in_library_namespace("void relu_kernel<float>(float const*, float*, int)"))
         self.assertFalse(in_library_namespace("void (anonymous namespace)::softmax_rows(float*)"))
         self.assertFalse(in_library_namespace("kforge_byte_copy(unsigned char const*, unsigned char*, long long)"))
+        # torch.compile's generated Triton kernels are never the candidate's; a Triton candidate's own kernel,
+        # whatever its name, is (the GPU profiler shows a @triton.jit kernel by its function name).
+        self.assertTrue(in_library_namespace("triton_poi_fused_relu_0"))
+        self.assertTrue(in_library_namespace("triton_red_fused_sum_1"))
+        self.assertFalse(in_library_namespace("triton_relu_kernel"))
+        own = judge_kernels([("triton_relu_kernel", 5.0)], {"triton_relu_kernel"}, {CLAMP})
+        self.assertEqual(own["flags"], [])
 
     def test_global_functions_declared_in_a_source(self):
         src = ("_CUDA = r\"\"\"\n__global__ void kforge_byte_copy(const unsigned char* s) {}\n"

@@ -135,6 +135,29 @@ class StaticCheckTest(unittest.TestCase):
         self.assertIn("static:tensor_subclass", self.flags(sub))
         self.assertIn("static:tensor_subclass", self.flags(HONEST + "y = torch.Tensor._make_subclass(torch.Tensor, torch.zeros(1))\n"))
 
+    def test_triton_spellings(self):
+        """A Triton candidate: kernel[grid](...) launches, tl.* inside kernels, triton's own names."""
+        fixtures = helpers.REPO / "test/fixtures/candidates"
+        honest = (fixtures / "honest/triton/relu_blocks.py").read_text(encoding="utf-8")
+        self.assertEqual(self.flags(honest, "triton"), [])
+        matmul = (fixtures / "honest/triton/matmul_tl_dot.py").read_text(encoding="utf-8")
+        self.assertEqual(self.flags(matmul, "triton"), [])  # tl.dot(..., input_precision="ieee")
+        for tf32 in ('tl.dot(a, b)', 'tl.dot(a, b, input_precision="tf32")', 'tl.dot(a, b, allow_tf32=True)'):
+            with self.subTest(dot=tf32):
+                self.assertIn("precision_lowered", self.flags(matmul.replace('tl.dot(a, b, input_precision="ieee")', tf32)))
+        self.assertIn("precision_lowered", self.flags(honest.replace("tl.maximum(x, 0.0)", "tl.maximum(x.to(tl.float16), 0.0)")))
+        # The launch path is where the harness counts launches: replacing it is patching the harness.
+        patched = honest + "\ntriton.runtime.jit.JITFunction.run = lambda self, *a, **k: None\n"
+        self.assertIn("static:patches_harness", self.flags(patched))
+        # The output, allocated from the input and written by a launch, kept on self for the next call.
+        cached = (fixtures / "exploits/triton/06_cached_result.py").read_text(encoding="utf-8")
+        self.assertIn("static:cross_call_cache", self.flags(cached))
+        launch = "        relu_kernel[(triton.cdiv(n, 8192),)](x, y, n, BLOCK=8192)\n"
+        fallback = honest.replace(launch, "        try:\n    " + launch + "        except Exception:\n            y = torch.relu(x)\n")
+        self.assertIn("static:try_except_fallback", self.flags(fallback))
+        side = (fixtures / "exploits/triton/08_side_stream.py").read_text(encoding="utf-8")
+        self.assertIn("static:streams_or_threads", self.flags(side))
+
     def test_unparsable_source_still_read(self):
         broken = "import threading\nclass ModelNew(Model:\n    torch.allclose = 1\n"
         found = self.flags(broken)
