@@ -4,10 +4,10 @@
  */
 import { writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { duckSettings, sqlList, withDuck, type DuckSettings } from './duck.ts';
 import type { RecordFilter } from './record-filter.ts';
-import { ALL_RECORDS, statsOfFiles } from './scan.ts';
-import type { KernelRecord } from './schema.ts';
-import { selectRecords } from './select-rows.ts';
+import { createRecordsView } from './record-sql.ts';
+import { ALL_RECORDS, statsOfView } from './stats-query.ts';
 import { FAST_P, fastPCurve, type DatasetStats } from './stats.ts';
 import { barChart, escapeHtml, lineChart } from './svg-charts.ts';
 import { formatStats } from './stats-format.ts';
@@ -74,14 +74,16 @@ ${rows.join('\n')}
 }
 
 /** Compute stats, fetch the best kernels' sources, write the HTML file. */
-export async function buildReport(o: { paths: readonly string[]; inputs: readonly string[]; out: string; title?: string; filter?: RecordFilter }): Promise<DatasetStats> {
-  const stats = await statsOfFiles(o.paths, o.filter ?? ALL_RECORDS);
-  const ids = new Set(stats.best_per_problem.flatMap((b) => (b.record_id ? [b.record_id] : [])));
-  const sources = new Map<string, string>();
-  const pick = (rows: Pick<KernelRecord, 'record_id'>[]): number[] => rows.flatMap((r, i) => (ids.has(r.record_id) && !sources.has(r.record_id) ? [i] : []));
-  for await (const chunk of selectRecords(o.paths, { predicateColumns: ['record_id'], pick, columns: ['record_id', 'kernel_source'] })) {
-    for (const rec of chunk) sources.set(rec.record_id, rec.kernel_source);
-  }
+export async function buildReport(o: { paths: readonly string[]; inputs: readonly string[]; out: string; title?: string; filter?: RecordFilter; engine?: Partial<DuckSettings> }): Promise<DatasetStats> {
+  const { stats, sources } = await withDuck(o.paths, async (d) => {
+    await createRecordsView(d, o.paths);
+    const stats = await statsOfView(d, o.filter ?? ALL_RECORDS);
+    const ids = stats.best_per_problem.flatMap((b) => (b.record_id ? [b.record_id] : []));
+    const sources = new Map<string, string>();
+    const sql = `SELECT record_id, kernel_source FROM records WHERE list_contains(${sqlList(ids)}, record_id) ORDER BY file_index, file_row_number`;
+    if (ids.length) for await (const rows of d.stream(sql)) for (const r of rows) if (!sources.has(String(r.record_id))) sources.set(String(r.record_id), String(r.kernel_source));
+    return { stats, sources };
+  }, duckSettings(o.engine));
   await mkdir(dirname(o.out), { recursive: true });
   await writeFile(o.out, renderReport({ title: o.title ?? 'kernelforge report', stats, sources, inputs: o.inputs }));
   return stats;
