@@ -3,6 +3,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { resolveInput, resolveInputs } from '../../../datasets/dataset-store.ts';
 import { statsOfFiles } from '../../../datasets/stats-query.ts';
 import { compareStats, formatComparison, formatStats } from '../../../datasets/stats-format.ts';
+import { readFlagClasses } from '../../../stages/verify/flag-classes.ts';
 import { engineFromArgs, filterFromArgs, withFilterOptions, type FilterArgs } from './filter.ts';
 
 interface StatsArgs extends FilterArgs {
@@ -28,7 +29,7 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
       process.stdout.write(args.json ? JSON.stringify({ metrics: cmp.metrics, improved: cmp.improved, regressed: cmp.regressed, new_problems: cmp.new_problems }, null, 2) + '\n' : formatComparison(cmp, [a, b]) + '\n');
       return;
     }
-    const stats = await statsOfFiles(await resolveInputs(args.inputs), filter, engineFromArgs(args));
+    const stats = await statsOfFiles(await resolveInputs(args.inputs), filter, engineFromArgs(args), { flagClasses: readFlagClasses() });
     process.stdout.write(args.json ? JSON.stringify(stats, null, 2) + '\n' : formatStats(stats) + '\n');
   },
 };
