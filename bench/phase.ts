@@ -28,9 +28,6 @@ switch (phase) {
   case 'ours-filter':
     detail = await runFilter(await listPartFiles(dataDir), { minSpeedup: 1.5 }, join(outDir, 'ours-filtered.parquet'));
     break;
-  case 'ours-filter-2w': // two worker threads, one per core
-    detail = await runFilter(await listPartFiles(dataDir), { minSpeedup: 1.5 }, join(outDir, 'ours-filtered-2w.parquet'), { workers: 2 });
-    break;
   case 'ours-export':
     detail = await runExport({ format: 'chat', inputs: [join(outDir, 'ours-filtered.parquet')], paths: [join(outDir, 'ours-filtered.parquet')], outDir: join(outDir, 'ours-chat'), filter: { correct: true }, select: 'all', split: { validationFraction: 0.1 } });
     break;

@@ -3,7 +3,7 @@
  * int64 columns are BigInt in Arrow and plain numbers in records (ids and seeds stay below 2^53).
  */
 import * as arrow from 'apache-arrow';
-import { COLUMNS, COLUMN_NAMES, recordArrowSchema, type KernelRecord } from './schema.ts';
+import { COLUMNS, recordArrowSchema, type KernelRecord } from './schema.ts';
 
 type Cell = unknown;
 
@@ -76,17 +76,3 @@ export function arrowToRecords(
   }
   return out;
 }
-
-/** Column-wise access to one column as plain values (faster than row objects for predicates). */
-export function columnValues<K extends keyof KernelRecord>(
-  table: arrow.Table | arrow.RecordBatch,
-  name: K,
-): (KernelRecord[K] | null)[] {
-  const vector = table.getChild(name as string);
-  if (!vector) throw new Error(`column ${String(name)} is missing`);
-  const out: (KernelRecord[K] | null)[] = new Array(table.numRows);
-  for (let i = 0; i < table.numRows; i++) out[i] = fromArrowCell(name as string, vector.get(i)) as KernelRecord[K] | null;
-  return out;
-}
-
-export const ALL_COLUMNS: readonly (keyof KernelRecord)[] = COLUMN_NAMES;

@@ -5,13 +5,13 @@
  * dataset_version of the night it first appeared. Version V of the dataset is the union of every
  * version up to and including V: `<root>/<name>@<V>` names it; `<root>/<name>` is the latest.
  */
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { listPartFilesOf } from './part-files.ts';
-import { writeRecordStreamParquet } from './parquet-writer.ts';
-import { rechunk, selectRecords } from './select-rows.ts';
-import type { KernelRecord } from './schema.ts';
+import { sqlList, sqlStr, withDuck } from './duck.ts';
+import { copyRecordsToParquet, createRecordsView, quoteId } from './record-sql.ts';
+import { COLUMN_NAMES } from './schema.ts';
 
 const VersionEntry = z.object({
   version: z.string(),
@@ -86,27 +86,21 @@ export async function mergeIntoDataset(o: MergeOptions): Promise<MergeResult> {
   const manifest = (await readDatasetManifest(dir)) ?? { name: o.name, versions: [] };
   if (manifest.versions.some((v) => v.version === o.version)) throw new DatasetError(`dataset ${o.name} already has version ${o.version}`);
 
-  const seen = new Set<string>();
   const existing = manifest.versions.length ? await resolveInput(dir) : [];
-  for await (const chunk of selectRecords<Pick<KernelRecord, 'record_id'>>(existing, { predicateColumns: ['record_id'], pick: (rows) => (rows.forEach((r) => seen.add(r.record_id)), []) })) void chunk;
-
   const inputs = await resolveInputs(o.inputs);
-  let duplicates = 0;
-  const fresh = selectRecords<Pick<KernelRecord, 'record_id'>>(inputs, {
-    predicateColumns: ['record_id'],
-    pick: (rows) =>
-      rows.flatMap((r, i) => {
-        if (seen.has(r.record_id)) return (duplicates++, []);
-        seen.add(r.record_id);
-        return [i];
-      }),
-  });
-  async function* stamped(): AsyncGenerator<KernelRecord[]> {
-    for await (const chunk of rechunk(fresh, 4096)) yield chunk.map((r) => ({ ...r, dataset_version: o.version }));
-  }
   const vdir = versionDir(dir, o.version);
-  await mkdir(join(vdir, 'records'), { recursive: true });
-  const added = await writeRecordStreamParquet(stamped(), join(vdir, 'records', 'part-00000.parquet'));
+  // New records only (by record_id, against every earlier version), each once: its first row in input order.
+  const { added, total } = await withDuck([...existing, ...inputs], async (d) => {
+    await createRecordsView(d, inputs);
+    const old = existing.length ? `SELECT record_id FROM read_parquet(${sqlList(existing)})` : 'SELECT NULL::VARCHAR AS record_id WHERE false';
+    const keep = `SELECT file_index, file_row_number FROM records ANTI JOIN (${old}) AS o USING (record_id)
+      QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY file_index, file_row_number) = 1`;
+    const cols = COLUMN_NAMES.map((c) => (c === 'dataset_version' ? `${sqlStr(o.version)} AS dataset_version` : quoteId(c))).join(', ');
+    const select = `SELECT ${cols} FROM records SEMI JOIN (${keep}) AS k USING (file_index, file_row_number) ORDER BY file_index, file_row_number`;
+    const added = await copyRecordsToParquet(d, select, join(vdir, 'records', 'part-00000.parquet'));
+    return { added, total: Number((await d.rows('SELECT count(*) AS n FROM records'))[0]!.n) };
+  });
+  const duplicates = total - added;
 
   const entry: DatasetVersionEntry = { version: o.version, created_at: new Date().toISOString(), sources: [...o.inputs], added, duplicates };
   manifest.versions.push(entry);

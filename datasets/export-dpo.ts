@@ -1,16 +1,17 @@
 /**
  * Preference pairs for DPO (TRL conversational format). Within one problem, a faster correct kernel
  * is chosen over a slower correct one (by at least `minMargin` times) or over an incorrect one.
- * Pass 1 reads small columns and plans the pairs; pass 2 fetches only the paired rows' sources.
+ * Pass 1 (DuckDB) reads small columns and the pairs are planned here; pass 2 fetches only the paired
+ * rows' sources.
  */
 import { join } from 'node:path';
 import { assistantReply, DEFAULT_SYSTEM_PROMPT, promptMessages, type PreferenceExample } from './chat-format.ts';
 import { kernelDedupKey } from './kernel-dedup.ts';
 import { JsonlWriter } from './jsonl-writer.ts';
-import type { RecordFilter } from './record-filter.ts';
-import { scanRows } from './scan.ts';
+import { sqlList, type Duck } from './duck.ts';
+import { filterSql, type RecordFilter } from './record-filter.ts';
+import { createRecordsView, quoteId, rowToPartial } from './record-sql.ts';
 import type { KernelRecord } from './schema.ts';
-import { selectRecords } from './select-rows.ts';
 import { splitOf, type SplitOptions } from './split.ts';
 
 export interface DpoExportOptions {
@@ -64,22 +65,25 @@ export function planPairs(rows: readonly Row[], minSpeedup: number, minMargin: n
   });
 }
 
-export async function exportDpo(o: DpoExportOptions): Promise<DpoCounts> {
+export async function exportDpo(d: Duck, o: DpoExportOptions): Promise<DpoCounts> {
   const { correct: _c, minSpeedup, ...rest } = o.filter;
+  await createRecordsView(d, o.paths);
   const byProblem = new Map<string, Row[]>();
   const cols: (keyof KernelRecord)[] = ['record_id', 'problem_key', 'kernel_id', 'correct', 'suspect', 'speedup', 'fail_stage'];
-  for await (const rows of scanRows<Row>(o.paths, cols, rest)) {
-    for (const r of rows) (byProblem.get(r.problem_key) ?? byProblem.set(r.problem_key, []).get(r.problem_key)!).push(r);
+  for await (const rows of d.stream(`SELECT ${cols.map(quoteId).join(', ')} FROM records WHERE ${filterSql(rest)}`)) {
+    for (const row of rows) {
+      const r = rowToPartial<Row>(row);
+      (byProblem.get(r.problem_key) ?? byProblem.set(r.problem_key, []).get(r.problem_key)!).push(r);
+    }
   }
   const plans: PlannedPair[] = [];
   for (const key of [...byProblem.keys()].sort()) plans.push(...planPairs(byProblem.get(key)!, minSpeedup ?? 1, o.minMargin ?? 1.25, o.pairsPerProblem ?? 8));
 
-  const needed = new Set(plans.flatMap((p) => [p.chosen.record_id, p.rejected.record_id]));
+  const needed = [...new Set(plans.flatMap((p) => [p.chosen.record_id, p.rejected.record_id]))];
   const full = new Map<string, KernelRecord>();
   const fetchCols: (keyof KernelRecord)[] = ['record_id', 'problem_key', 'problem_code', 'problem_name', 'level', 'kernel_source'];
-  for await (const chunk of selectRecords<Pick<KernelRecord, 'record_id'>>(o.paths, { predicateColumns: ['record_id'], pick: (rows) => rows.flatMap((r, i) => (needed.has(r.record_id) && !full.has(r.record_id) ? [i] : [])), columns: fetchCols })) {
-    for (const r of chunk) full.set(r.record_id, r);
-  }
+  const fetch = `SELECT ${fetchCols.map(quoteId).join(', ')} FROM records WHERE list_contains(${sqlList(needed)}, record_id) ORDER BY file_index, file_row_number`;
+  if (needed.length) for await (const rows of d.stream(fetch)) for (const row of rows) if (!full.has(String(row.record_id))) full.set(String(row.record_id), rowToPartial<KernelRecord>(row));
 
   const system = o.systemPrompt ?? DEFAULT_SYSTEM_PROMPT;
   const writers = { train: await JsonlWriter.create(join(o.outDir, 'train.jsonl')), validation: await JsonlWriter.create(join(o.outDir, 'validation.jsonl')) };

@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { renderDatasetCard } from './dataset-card.ts';
 import { newSelectionCounts, selectForExport, type ExportSelectOptions, type SelectionCounts } from './export-select.ts';
+import type { Duck } from './duck.ts';
 import { describeFilter } from './record-filter.ts';
 import { ShardedRecordWriter } from './sharded-writer.ts';
 
@@ -17,14 +18,14 @@ export interface HfExportOptions extends Omit<ExportSelectOptions, 'columns'> {
   inputs: readonly string[];
 }
 
-export async function exportHf(o: HfExportOptions): Promise<SelectionCounts> {
+export async function exportHf(d: Duck, o: HfExportOptions): Promise<SelectionCounts> {
   const counts = newSelectionCounts();
   const shardRows = o.shardRows ?? 50_000;
   const writers = { train: new ShardedRecordWriter(join(o.outDir, 'data'), 'train', shardRows), validation: new ShardedRecordWriter(join(o.outDir, 'data'), 'validation', shardRows) };
   const runs = new Set<string>();
   const sources = new Set<string>();
   const byLevel: Record<string, number> = {};
-  for await (const { split, records } of selectForExport(o, counts)) {
+  for await (const { split, records } of selectForExport(d, o, counts)) {
     for (const r of records) {
       runs.add(r.run_id);
       sources.add(r.problem_source);

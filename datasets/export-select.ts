@@ -1,12 +1,14 @@
 /**
- * The records an export uses: every record passing the filter, or the best (fastest correct) per
- * problem; streamed, deduplicated on normalised kernel source, each tagged with its split.
+ * The records an export uses: every record passing the filter, or the best (fastest) per problem;
+ * streamed from DuckDB in input order, deduplicated on normalised kernel source (a small pass over
+ * DuckDB's rows: kernel-dedup.ts), each tagged with its split.
  */
+import type { Duck } from './duck.ts';
 import { DedupSet } from './kernel-dedup.ts';
-import type { RecordFilter } from './record-filter.ts';
-import { scanRows } from './scan.ts';
+import { filterSql, type RecordFilter } from './record-filter.ts';
+import { createRecordsView, quoteId, RECORD_SELECT, rowToRecord } from './record-sql.ts';
+import type { SelectCounters } from './filter-run.ts';
 import type { KernelRecord } from './schema.ts';
-import { filterRecords, newCounters, selectRecords, type SelectCounters } from './select-rows.ts';
 import { splitOf, type Split, type SplitOptions } from './split.ts';
 
 export type Selection = 'all' | 'best';
@@ -29,37 +31,30 @@ export interface SelectionCounts {
   scan: SelectCounters;
 }
 
-/** record_id of the fastest record per problem among those passing the filter (ties: smaller id). */
-export async function bestPerProblem(paths: readonly string[], filter: RecordFilter): Promise<Set<string>> {
-  const best = new Map<string, { id: string; s: number }>();
-  type Row = Pick<KernelRecord, 'record_id' | 'problem_key' | 'speedup'>;
-  for await (const rows of scanRows<Row>(paths, ['record_id', 'problem_key', 'speedup'], filter)) {
-    for (const r of rows) {
-      const s = r.speedup ?? -Infinity;
-      const cur = best.get(r.problem_key);
-      if (!cur || s > cur.s || (s === cur.s && r.record_id < cur.id)) best.set(r.problem_key, { id: r.record_id, s });
-    }
-  }
-  return new Set([...best.values()].map((b) => b.id));
+/**
+ * The SELECT of the chosen rows in input order. best: per problem the largest speedup (a NULL one
+ * counts as lowest), ties to the smaller record_id, then the first in input order; picked on the
+ * small columns, so the window never holds kernel sources.
+ */
+export function selectionSql(filter: RecordFilter, select: Selection, columns?: readonly string[]): string {
+  const cols = columns ? columns.map(quoteId).join(', ') : RECORD_SELECT;
+  if (select === 'all') return `SELECT ${cols} FROM records WHERE ${filterSql(filter)}`;
+  const best = `SELECT file_index, file_row_number FROM records WHERE ${filterSql(filter)}
+    QUALIFY row_number() OVER (PARTITION BY problem_key ORDER BY speedup DESC NULLS LAST, record_id, file_index, file_row_number) = 1`;
+  return `SELECT ${cols} FROM records SEMI JOIN (${best}) AS b USING (file_index, file_row_number) ORDER BY file_index, file_row_number`;
 }
 
-export async function* selectForExport(o: ExportSelectOptions, counts: SelectionCounts): AsyncGenerator<{ split: Split; records: KernelRecord[] }> {
-  const chunks =
-    o.select === 'all'
-      ? filterRecords(o.paths, o.filter, counts.scan, withKeys(o.columns))
-      : await (async () => {
-          const ids = await bestPerProblem(o.paths, o.filter);
-          return selectRecords<Pick<KernelRecord, 'record_id'>>(
-            o.paths,
-            { predicateColumns: ['record_id'], pick: (rows) => rows.flatMap((r, i) => (ids.delete(r.record_id) ? [i] : [])), ...(o.columns ? { columns: withKeys(o.columns) } : {}) },
-            counts.scan,
-          );
-        })();
+export async function* selectForExport(d: Duck, o: ExportSelectOptions, counts: SelectionCounts): AsyncGenerator<{ split: Split; records: KernelRecord[] }> {
+  await createRecordsView(d, o.paths);
+  counts.scan.rowsScanned = Number((await d.rows('SELECT count(*) AS n FROM records'))[0]!.n);
+  const columns = o.columns ? [...new Set<string>([...o.columns, 'record_id', 'problem_key', 'kernel_source'])] : undefined;
   const dedup = new DedupSet();
   const problems = { train: new Set<string>(), validation: new Set<string>() };
-  for await (const chunk of chunks) {
+  for await (const chunk of d.stream(selectionSql(o.filter, o.select, columns))) {
+    counts.scan.rowsSelected += chunk.length;
     const bySplit: Record<Split, KernelRecord[]> = { train: [], validation: [] };
-    for (const r of chunk) {
+    for (const row of chunk) {
+      const r = rowToRecord(row);
       if (!dedup.firstTime(r.kernel_source)) continue;
       const split = splitOf(r.problem_key, o.split);
       bySplit[split].push(r);
@@ -75,7 +70,4 @@ export async function* selectForExport(o: ExportSelectOptions, counts: Selection
   counts.problems = { train: problems.train.size, validation: problems.validation.size };
 }
 
-const withKeys = (columns?: readonly (keyof KernelRecord)[]): (keyof KernelRecord)[] | undefined =>
-  columns ? [...new Set<keyof KernelRecord>([...columns, 'record_id', 'problem_key', 'kernel_source'])] : undefined;
-
-export const newSelectionCounts = (): SelectionCounts => ({ selected: 0, duplicates: 0, train: 0, validation: 0, problems: { train: 0, validation: 0 }, scan: newCounters() });
+export const newSelectionCounts = (): SelectionCounts => ({ selected: 0, duplicates: 0, train: 0, validation: 0, problems: { train: 0, validation: 0 }, scan: { rowsScanned: 0, rowsSelected: 0 } });

@@ -1,6 +1,7 @@
 /** `kforge export` in one call: pick the format, run it, write export.json beside the output. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { duckSettings, withDuck, type DuckSettings } from './duck.ts';
 import { exportDpo, type DpoCounts } from './export-dpo.ts';
 import { exportHf } from './export-hf.ts';
 import type { Selection, SelectionCounts } from './export-select.ts';
@@ -25,6 +26,8 @@ export interface ExportOptions {
   minMargin?: number;
   name?: string;
   shardRows?: number;
+  /** DuckDB memory limit, threads, spill folder (defaults: duckSettings()). */
+  engine?: Partial<DuckSettings>;
 }
 
 export type ExportCounts = SelectionCounts | DpoCounts;
@@ -32,12 +35,12 @@ export type ExportCounts = SelectionCounts | DpoCounts;
 export async function runExport(o: ExportOptions): Promise<ExportCounts> {
   await mkdir(o.outDir, { recursive: true });
   const common = { paths: o.paths, filter: o.filter, select: o.select, split: o.split, outDir: o.outDir, ...(o.systemPrompt ? { systemPrompt: o.systemPrompt } : {}) };
-  const counts: ExportCounts =
+  const counts = await withDuck<ExportCounts>(o.paths, (d) =>
     o.format === 'chat' || o.format === 'idea'
-      ? await exportSft({ ...common, withIdea: o.format === 'idea' })
+      ? exportSft(d, { ...common, withIdea: o.format === 'idea' })
       : o.format === 'dpo'
-        ? await exportDpo({ ...common, ...(o.pairsPerProblem ? { pairsPerProblem: o.pairsPerProblem } : {}), ...(o.minMargin ? { minMargin: o.minMargin } : {}) })
-        : await exportHf({ ...common, inputs: o.inputs, ...(o.name ? { name: o.name } : {}), ...(o.shardRows ? { shardRows: o.shardRows } : {}) });
+        ? exportDpo(d, { ...common, ...(o.pairsPerProblem ? { pairsPerProblem: o.pairsPerProblem } : {}), ...(o.minMargin ? { minMargin: o.minMargin } : {}) })
+        : exportHf(d, { ...common, inputs: o.inputs, ...(o.name ? { name: o.name } : {}), ...(o.shardRows ? { shardRows: o.shardRows } : {}) }), duckSettings(o.engine));
   const manifest = { format: o.format, select: o.select, filters: describeFilter(o.filter), split: o.split, inputs: o.inputs, counts, created_at: new Date().toISOString() };
   await writeFile(join(o.outDir, 'export.json'), JSON.stringify(manifest, null, 2) + '\n');
   return counts;

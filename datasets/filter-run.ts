@@ -1,24 +1,25 @@
-/** `kforge filter`: stream the matching records of many inputs into one Parquet file. */
+/** `kforge filter`: the matching records of many inputs, in input order, into one Parquet file (DuckDB). */
 import { join } from 'node:path';
-import { filterIpcParallel } from './filter-parallel.ts';
-import { writeArrowStreamParquet, writeIpcStreamParquet } from './parquet-writer.ts';
-import type { RecordFilter } from './record-filter.ts';
-import { filterArrowBatches, newCounters, type SelectCounters } from './select-rows.ts';
+import { duckSettings, withDuck, type DuckSettings } from './duck.ts';
+import { filterSql, type RecordFilter } from './record-filter.ts';
+import { copyRecordsToParquet, createRecordsView, RECORD_SELECT } from './record-sql.ts';
 
 /** A path ending in .parquet is the file; anything else is a folder that gets records/part-00000.parquet. */
 export function filterOutputPath(out: string): string {
   return out.endsWith('.parquet') ? out : join(out, 'records', 'part-00000.parquet');
 }
 
-export interface FilterRunOptions {
-  /** Worker threads reading part files in parallel; 1 (default) reads in this thread. */
-  workers?: number;
+export interface SelectCounters {
+  rowsScanned: number;
+  rowsSelected: number;
 }
 
-export async function runFilter(paths: readonly string[], filter: RecordFilter, out: string, options: FilterRunOptions = {}): Promise<SelectCounters & { outputPath: string }> {
-  const counters = newCounters();
+export async function runFilter(paths: readonly string[], filter: RecordFilter, out: string, settings: Partial<DuckSettings> = {}): Promise<SelectCounters & { outputPath: string }> {
   const outputPath = filterOutputPath(out);
-  if ((options.workers ?? 1) > 1 && paths.length > 1) await writeIpcStreamParquet(filterIpcParallel(paths, filter, options.workers!, counters), outputPath);
-  else await writeArrowStreamParquet(filterArrowBatches(paths, filter, counters), outputPath);
-  return { ...counters, outputPath };
+  return withDuck(paths, async (d) => {
+    await createRecordsView(d, paths);
+    const [total] = await d.rows('SELECT count(*) AS n FROM records');
+    const rowsSelected = await copyRecordsToParquet(d, `SELECT ${RECORD_SELECT} FROM records WHERE ${filterSql(filter)}`, outputPath);
+    return { rowsScanned: Number(total!.n), rowsSelected, outputPath };
+  }, duckSettings(settings));
 }

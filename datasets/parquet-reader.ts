@@ -8,7 +8,7 @@ import * as pw from 'parquet-wasm';
 import { parseTable } from 'arrow-js-ffi';
 import { openAsBlob } from 'node:fs';
 import { arrowToRecords } from './arrow-records.ts';
-import { COLUMN_NAMES, type KernelRecord } from './schema.ts';
+import type { KernelRecord } from './schema.ts';
 
 export { listPartFiles } from './part-files.ts';
 
@@ -74,15 +74,6 @@ export class RecordParquetFile {
     return out;
   }
 
-  /**
-   * Read one row group (every column) and pass a zero-copy view of it to `fn`, which must copy out
-   * what it keeps (see withWasmTable). Saves a copy of every kernel source that the caller drops.
-   */
-  async mapRowGroup<T>(i: number, fn: (t: arrow.Table) => T): Promise<T> {
-    const wasmTable = await this.file.read({ rowGroups: [i], batchSize: Math.max(1, this.rowGroupRows(i)) });
-    return withWasmTable(wasmTable, fn, false);
-  }
-
   close(): void {
     this.file.free();
   }
@@ -94,22 +85,12 @@ function tableFromWasm(table: pw.Table): arrow.Table {
 
 /**
  * Move a WebAssembly table into JS through the Arrow C data interface: one copy of the buffers
- * (copy = true, so nothing points into WebAssembly memory afterwards), against two for an IPC
- * round trip. Reading 8 KB kernel sources, this halves the time spent after decompression.
+ * (copied, so nothing points into WebAssembly memory afterwards), against two for an IPC round trip.
  */
 function tableFromWasmFFI(table: pw.Table): arrow.Table {
-  return withWasmTable(table, (t) => t, true);
-}
-
-/**
- * Run `fn` on a view of a WebAssembly table. With copy = false the Arrow buffers point into
- * WebAssembly memory: `fn` must be synchronous, must not call into parquet-wasm (memory growth would
- * detach the views), and must copy out whatever it keeps; the table is freed when it returns.
- */
-function withWasmTable<T>(table: pw.Table, fn: (t: arrow.Table) => T, copy: boolean): T {
   const ffi = table.intoFFI();
   try {
-    return fn(parseTable(pw.wasmMemory().buffer, ffi.arrayAddrs(), ffi.schemaAddr(), copy));
+    return parseTable(pw.wasmMemory().buffer, ffi.arrayAddrs(), ffi.schemaAddr(), true);
   } finally {
     ffi.free();
   }
@@ -146,5 +127,3 @@ export async function readRecordsParquet(path: string | readonly string[]): Prom
   }
   return out;
 }
-
-export const RECORD_COLUMNS = COLUMN_NAMES;

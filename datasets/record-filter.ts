@@ -1,8 +1,8 @@
 /**
- * Which records a filter keeps. Pure: a predicate over the few small columns it needs, so the
- * streaming reader can evaluate it before it reads kernel sources (predicate push-down).
+ * Which records a filter keeps: the selection flags of every data command, turned into one SQL WHERE
+ * that DuckDB evaluates on the small columns before it reads kernel sources.
  */
-import type { KernelRecord } from './schema.ts';
+import { sqlNum, sqlStr } from './duck.ts';
 
 export interface RecordFilter {
   /** true: only correct; false: only incorrect; undefined: either. */
@@ -23,31 +23,6 @@ export interface RecordFilter {
   includeWeak?: boolean;
 }
 
-/** Columns the predicate reads; everything else is fetched only for matching rows. */
-export const FILTER_COLUMNS = [
-  'correct', 'passes_policies', 'speedup', 'level', 'problem_name', 'problem_key', 'problem_id',
-  'round', 'provider', 'model', 'suspect', 'weak_problem',
-] as const satisfies readonly (keyof KernelRecord)[];
-
-export type FilterView = Pick<KernelRecord, (typeof FILTER_COLUMNS)[number]>;
-
-/** The columns this filter reads: fewer columns, less to decode on every row of a big scan. */
-export function filterColumnsFor(f: RecordFilter): (keyof KernelRecord)[] {
-  const cols: (keyof KernelRecord)[] = [];
-  if (!f.includeSuspect) cols.push('suspect');
-  if (!f.includeWeak) cols.push('weak_problem');
-  if (f.correct !== undefined) cols.push('correct');
-  if (f.minSpeedup !== undefined) cols.push('speedup');
-  if (f.tolerancePolicy) cols.push('passes_policies');
-  if (f.levels?.length) cols.push('level');
-  if (f.rounds?.length) cols.push('round');
-  if (f.providers?.length) cols.push('provider');
-  if (f.models?.length) cols.push('model');
-  if (f.problems?.length) cols.push('problem_name', 'problem_key', 'level', 'problem_id');
-  // A row group must be read by something: speedup is small and always there.
-  return cols.length ? [...new Set(cols)] : ['speedup'];
-}
-
 /** What a filter did, for manifests and dataset cards. */
 export function describeFilter(f: RecordFilter): string[] {
   const out: string[] = [];
@@ -64,26 +39,25 @@ export function describeFilter(f: RecordFilter): string[] {
   return out;
 }
 
-/** Build the predicate once (sets for the list options). */
-export function compileFilter(f: RecordFilter): (r: FilterView) => boolean {
-  const levels = f.levels?.length ? new Set(f.levels) : null;
-  const rounds = f.rounds?.length ? new Set(f.rounds) : null;
-  const providers = f.providers?.length ? new Set(f.providers) : null;
-  const models = f.models?.length ? new Set(f.models) : null;
-  const problems = f.problems?.length ? new Set(f.problems) : null;
-  return (r) => {
-    if (!f.includeSuspect && r.suspect) return false;
-    if (!f.includeWeak && r.weak_problem === true) return false;
-    if (f.correct !== undefined && r.correct !== f.correct) return false;
-    if (f.minSpeedup !== undefined && (r.speedup === null || !(r.speedup >= f.minSpeedup))) return false;
-    if (f.tolerancePolicy && !r.passes_policies.includes(f.tolerancePolicy)) return false;
-    if (levels && !levels.has(r.level)) return false;
-    if (rounds && !rounds.has(r.round)) return false;
-    if (providers && !providers.has(r.provider)) return false;
-    if (models && !models.has(r.model)) return false;
-    if (problems && !problems.has(r.problem_name) && !problems.has(r.problem_key) && !problems.has(`${r.level}/${r.problem_id}`)) return false;
-    return true;
-  };
+/**
+ * The filter as one SQL condition over the `records` view (datasets/record-sql.ts). Same meaning as
+ * before, NULLs included: a NULL suspect or weak_problem is not left out, a NULL speedup or correct
+ * never passes a condition on it, NaN speedups never pass --min-speedup.
+ */
+export function filterSql(f: RecordFilter): string {
+  const ands: string[] = [];
+  const inList = (col: string, xs: readonly (string | number)[]): string => `${col} IN (${xs.map((x) => (typeof x === 'number' ? sqlNum(x) : sqlStr(x))).join(', ')})`;
+  if (!f.includeSuspect) ands.push('suspect IS NOT TRUE');
+  if (!f.includeWeak) ands.push('weak_problem IS NOT TRUE');
+  if (f.correct !== undefined) ands.push(`correct = ${f.correct}`);
+  if (f.minSpeedup !== undefined) ands.push(`(speedup >= ${sqlNum(f.minSpeedup)} AND NOT isnan(speedup))`);
+  if (f.tolerancePolicy) ands.push(`list_contains(passes_policies, ${sqlStr(f.tolerancePolicy)})`);
+  if (f.levels?.length) ands.push(inList('level', f.levels));
+  if (f.rounds?.length) ands.push(inList('round', f.rounds));
+  if (f.providers?.length) ands.push(inList('provider', f.providers));
+  if (f.models?.length) ands.push(inList('model', f.models));
+  if (f.problems?.length) ands.push(`(${inList('problem_name', f.problems)} OR ${inList('problem_key', f.problems)} OR ${inList(`(level::VARCHAR || '/' || problem_id::VARCHAR)`, f.problems)})`);
+  return ands.length ? ands.map((a) => `(${a})`).join(' AND ') : 'TRUE';
 }
 
 /** The filter every export starts from: correct, non-suspect, non-weak. */

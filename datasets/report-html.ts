@@ -4,10 +4,11 @@
  */
 import { writeFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { duckSettings, sqlList, withDuck, type DuckSettings } from './duck.ts';
 import type { RecordFilter } from './record-filter.ts';
-import { ALL_RECORDS, statsOfFiles } from './scan.ts';
-import type { KernelRecord } from './schema.ts';
-import { selectRecords } from './select-rows.ts';
+import { renderIntegrity } from './integrity-html.ts';
+import { createRecordsView } from './record-sql.ts';
+import { ALL_RECORDS, statsOfView, type IntegrityOptions } from './stats-query.ts';
 import { FAST_P, fastPCurve, type DatasetStats } from './stats.ts';
 import { barChart, escapeHtml, lineChart } from './svg-charts.ts';
 import { formatStats } from './stats-format.ts';
@@ -57,12 +58,14 @@ h1{font-size:20px}h2{font-size:16px;margin-top:28px}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right;vertical-align:top}
 td:nth-child(3),td:last-child{text-align:left}pre{max-width:900px;max-height:480px;overflow:auto;background:#f6f8fa;padding:8px;text-align:left}
 .none{color:#999}.meta{color:#666;font-size:12px}
+.integrity{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}dl{margin:0;text-align:left}dt{font-weight:600}dd{margin:0 0 6px 0}
 </style></head><body>
 <h1>${escapeHtml(r.title)}</h1>
 <p class="meta">Inputs: ${r.inputs.map(escapeHtml).join(', ')}. Tokens ${s.tokens.in} in / ${s.tokens.out} out; cost $${s.cost.usd.toFixed(4)} (${s.cost.records_without_cost} records without a price).</p>
 ${summary}
 <h2>Charts</h2>
 <div class="charts">${histogram}${fastp}${trajectory}${failures}</div>
+${s.integrity ? renderIntegrity(s.integrity) : ''}
 <h2>Best kernel per problem</h2>
 <table class="best"><tr><th>level</th><th>id</th><th>problem</th><th>speedup</th><th>round</th><th>kernel</th></tr>
 ${rows.join('\n')}
@@ -74,14 +77,16 @@ ${rows.join('\n')}
 }
 
 /** Compute stats, fetch the best kernels' sources, write the HTML file. */
-export async function buildReport(o: { paths: readonly string[]; inputs: readonly string[]; out: string; title?: string; filter?: RecordFilter }): Promise<DatasetStats> {
-  const stats = await statsOfFiles(o.paths, o.filter ?? ALL_RECORDS);
-  const ids = new Set(stats.best_per_problem.flatMap((b) => (b.record_id ? [b.record_id] : [])));
-  const sources = new Map<string, string>();
-  const pick = (rows: Pick<KernelRecord, 'record_id'>[]): number[] => rows.flatMap((r, i) => (ids.has(r.record_id) && !sources.has(r.record_id) ? [i] : []));
-  for await (const chunk of selectRecords(o.paths, { predicateColumns: ['record_id'], pick, columns: ['record_id', 'kernel_source'] })) {
-    for (const rec of chunk) sources.set(rec.record_id, rec.kernel_source);
-  }
+export async function buildReport(o: { paths: readonly string[]; inputs: readonly string[]; out: string; title?: string; filter?: RecordFilter; engine?: Partial<DuckSettings>; integrity?: IntegrityOptions }): Promise<DatasetStats> {
+  const { stats, sources } = await withDuck(o.paths, async (d) => {
+    await createRecordsView(d, o.paths);
+    const stats = await statsOfView(d, o.filter ?? ALL_RECORDS, o.integrity);
+    const ids = stats.best_per_problem.flatMap((b) => (b.record_id ? [b.record_id] : []));
+    const sources = new Map<string, string>();
+    const sql = `SELECT record_id, kernel_source FROM records WHERE list_contains(${sqlList(ids)}, record_id) ORDER BY file_index, file_row_number`;
+    if (ids.length) for await (const rows of d.stream(sql)) for (const r of rows) if (!sources.has(String(r.record_id))) sources.set(String(r.record_id), String(r.kernel_source));
+    return { stats, sources };
+  }, duckSettings(o.engine));
   await mkdir(dirname(o.out), { recursive: true });
   await writeFile(o.out, renderReport({ title: o.title ?? 'kernelforge report', stats, sources, inputs: o.inputs }));
   return stats;

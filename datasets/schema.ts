@@ -129,7 +129,7 @@ export interface KernelRecord {
   created_at: string; // ISO-8601; informative only, not part of record_id
 }
 
-type ColumnKind = 'utf8' | 'int32' | 'int64' | 'float64' | 'bool' | 'list<utf8>' | 'list<float64>' | 'list<int64>';
+export type ColumnKind = 'utf8' | 'int32' | 'int64' | 'float64' | 'bool' | 'list<utf8>' | 'list<float64>' | 'list<int64>';
 
 interface ColumnSpec {
   kind: ColumnKind;

@@ -1,4 +1,5 @@
 /** Text rendering of DatasetStats, and the comparison of two dataset versions. */
+import type { IntegrityStats } from './integrity-stats.ts';
 import { FAST_P, type DatasetStats, type GroupStats } from './stats.ts';
 
 const pct = (x: number | null): string => (x === null ? '-' : `${(x * 100).toFixed(1)}%`);
@@ -33,6 +34,25 @@ export function formatStats(s: DatasetStats): string {
   out.push('', `Failures by stage: ${failures.length ? failures.map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}`);
   out.push(`Tokens: ${s.tokens.in} in, ${s.tokens.out} out`);
   out.push(`Cost: $${s.cost.usd.toFixed(4)} over ${s.cost.records_with_cost} records with a price; ${s.cost.records_without_cost} without`);
+  if (s.integrity) out.push('', formatIntegrity(s.integrity));
+  return out.join('\n');
+}
+
+/** The integrity picture as text: verdicts, flags by class, weak problems, fractions of the floor. */
+export function formatIntegrity(i: IntegrityStats): string {
+  const out = ['Integrity'];
+  out.push(`Records by verdict: ${i.by_verdict.map((v) => `${v.verdict} ${v.records}`).join(', ') || 'none'}`);
+  for (const cls of ['suspect', 'informative', 'unknown'] as const) {
+    const flags = i.by_flag.filter((f) => f.class === cls);
+    if (flags.length || cls !== 'unknown') out.push(`${cls[0]!.toUpperCase()}${cls.slice(1)} flags: ${flags.map((f) => `${f.flag} ${f.records}`).join(', ') || 'none'}`);
+  }
+  out.push(`Weak problems: ${i.weak_problems.length ? i.weak_problems.map((w) => `${w.problem_name} (${w.reasons.join(', ') || 'no reason recorded'})`).join('; ') : 'none'}`);
+  const h = i.sol_fraction_histogram;
+  out.push(`Fraction of the speed-of-light floor, correct kernels (${h.kernels} with a floor): ${h.counts.map((c, k) => `${k + 1 < h.edges.length ? `[${h.edges[k]}, ${h.edges[k + 1]})` : `>=${h.edges[k]}`} ${c}`).join(', ')}`);
+  if (i.best_sol_per_problem.length) {
+    out.push(textTable(['best kernel per problem', 'level', 'fraction of floor', 'speedup'],
+      i.best_sol_per_problem.map((b) => [b.problem_name, String(b.level), pct(b.sol_fraction), num(b.speedup)])));
+  }
   return out.join('\n');
 }
 

@@ -5,6 +5,7 @@
  * records), the share of problems in the selection that have a correct kernel with speedup > p;
  * problems without one stay in the denominator.
  */
+import type { IntegrityStats } from './integrity-stats.ts';
 import type { KernelRecord } from './schema.ts';
 
 export const FAST_P = [0, 0.5, 0.8, 1, 1.5, 2] as const;
@@ -59,6 +60,8 @@ export interface DatasetStats {
   /** Histogram of correct speedups: count per [edges[i], edges[i+1]). */
   speedup_histogram: { edges: number[]; counts: number[] };
   best_per_problem: BestKernel[];
+  /** Verdicts, flags, weak problems, fractions of the floor (kforge stats and report compute it). */
+  integrity?: IntegrityStats;
 }
 
 const isGood = (r: StatsRow): boolean => r.correct && !r.suspect;

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Everything kforge needs on a fresh Debian 12 machine with Node 20: PyTorch for the CPU, a C++ compiler
 # (candidates are C++/CUDA extensions built at verification time), Triton (its CPU interpreter runs the
-# triton backend's tests), Chromium (the HTML report's test), and the npm packages. Safe to run again: it installs only what is missing.
+# triton backend's tests), Chromium (the HTML report's test), the interop test's Python readers, and the
+# npm packages. Safe to run again: it installs only what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # pybind11-dev and ninja-build are only Recommends of python3-torch, which --no-install-recommends skips;
 # load_inline needs both (torch's headers include pybind11, and it builds with ninja). procps: the driver
 # tests count live workers with ps, which minimal Debian images (docker's debian:12) leave out.
-# python3-pip: Triton comes from PyPI (below).
-apt_packages=(python3 python3-torch libtorch-dev python3-numpy python3-pip pybind11-dev ninja-build g++ chromium procps)
+# python3-pip: Triton comes from PyPI (below); python3-venv: the interop readers' venv.
+apt_packages=(python3 python3-venv python3-torch libtorch-dev python3-numpy python3-pip pybind11-dev ninja-build g++ chromium procps)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 missing=()
@@ -38,4 +39,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   # npm install, not npm ci: npm 11 writes only this platform's optional DuckDB binding into the lock
   # file, and npm ci then refuses the lock as out of sync. install keeps the locked versions.
   npm install --no-fund --no-audit --loglevel=error
+fi
+
+# The interop test (test/datasets/interop.test.ts) reads what kforge writes with pyarrow, pandas and
+# Hugging Face datasets: in a venv of this clone (Debian's pip refuses --user installs into the system
+# Python, PEP 668). Measured on the 2-core dev machine: 93 s from PyPI, 400 MB. Versions are the ones
+# the test was written against.
+if ! .venv-interop/bin/python -c 'import pyarrow, pandas, datasets' 2>/dev/null; then
+  echo "setup: installing pyarrow, pandas and datasets into .venv-interop (PyPI, about 90 s and 400 MB)" >&2
+  /usr/bin/python3 -m venv .venv-interop
+  .venv-interop/bin/pip install -q --disable-pip-version-check pyarrow==26.0.1 pandas==3.1.1 datasets==5.2.0
 fi

@@ -18,7 +18,6 @@ import { NoPartFilesError } from '../../datasets/part-files.ts';
 import { ParquetReadError } from '../../datasets/parquet-reader.ts';
 import { ParquetWriteError } from '../../datasets/parquet-writer.ts';
 import { DatasetError } from '../../datasets/dataset-store.ts';
-import { UnsupportedTakeError } from '../../datasets/arrow-take.ts';
 import { UsageError } from '../../stages/core/errors/usage-error.ts';
 import { RunLockedError } from '../run/run-lock.ts';
 import { ManifestError } from '../run/manifest.ts';
@@ -33,7 +32,6 @@ const KNOWN_ERRORS: (abstract new (...args: never[]) => Error)[] = [
   ParquetReadError,
   ParquetWriteError,
   DatasetError,
-  UnsupportedTakeError,
   BudgetFileError,
   VerifierDiedError,
   RunLockedError,

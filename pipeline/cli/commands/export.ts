@@ -3,7 +3,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { resolveInputs } from '../../../datasets/dataset-store.ts';
 import { EXPORT_FORMATS, runExport, type ExportFormat } from '../../../datasets/export.ts';
 import { checkOutputPath } from '../output-path.ts';
-import { filterFromArgs, withFilterOptions, type FilterArgs } from './filter.ts';
+import { engineFromArgs, filterFromArgs, withFilterOptions, type FilterArgs } from './filter.ts';
 
 interface ExportArgs extends FilterArgs {
   format: ExportFormat;
@@ -42,6 +42,7 @@ export const exportCommand: CommandModule<object, ExportArgs> = {
       paths: await resolveInputs(args.inputs),
       outDir: args.out,
       filter: filterFromArgs(args),
+      engine: engineFromArgs(args),
       select: args.select,
       split: { validationFraction: args.validationFraction, seed: args.splitSeed },
       ...(args.system ? { systemPrompt: args.system } : {}),

@@ -1,6 +1,7 @@
 /** `kforge filter`: select records across runs or datasets into one Parquet file. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { resolveInputs } from '../../../datasets/dataset-store.ts';
+import type { DuckSettings } from '../../../datasets/duck.ts';
 import { runFilter } from '../../../datasets/filter-run.ts';
 import { describeFilter, type RecordFilter } from '../../../datasets/record-filter.ts';
 import { checkOutputPath } from '../output-path.ts';
@@ -17,6 +18,8 @@ export interface FilterArgs {
   model?: string[];
   includeSuspect: boolean;
   includeWeak: boolean;
+  threads?: number;
+  memoryLimit?: string;
 }
 
 /** The selection flags shared by filter, export, stats and report. */
@@ -32,7 +35,15 @@ export function withFilterOptions<T>(yargs: Argv<T>, defaults: { correct?: boole
     .option('provider', { type: 'string', array: true, describe: 'providers (openai, builtin)' })
     .option('model', { type: 'string', array: true, describe: 'model names' })
     .option('include-suspect', { type: 'boolean', default: false, describe: 'keep records an integrity check flagged as suspect' })
-    .option('include-weak', { type: 'boolean', default: false, describe: 'keep records of weak problems' }) as unknown as Argv<T & FilterArgs>;
+    .option('include-weak', { type: 'boolean', default: false, describe: 'keep records of weak problems' })
+    // The query engine's bounds (DuckDB); defaults: every core, 1GB, spill under the system temp folder.
+    .option('threads', { type: 'number', alias: 'workers', describe: 'DuckDB threads (default: every core; KFORGE_DUCKDB_THREADS)' })
+    .option('memory-limit', { type: 'string', describe: "DuckDB memory limit, beyond which it spills to a temp folder (default '1GB'; KFORGE_DUCKDB_MEMORY)" }) as unknown as Argv<T & FilterArgs>;
+}
+
+/** The engine settings the flags ask for (the rest from duckSettings' defaults). */
+export function engineFromArgs(a: FilterArgs): Partial<DuckSettings> {
+  return { ...(a.threads ? { threads: a.threads } : {}), ...(a.memoryLimit ? { memoryLimit: a.memoryLimit } : {}) };
 }
 
 export function filterFromArgs(a: FilterArgs): RecordFilter {
@@ -50,7 +61,6 @@ export function filterFromArgs(a: FilterArgs): RecordFilter {
 
 interface FilterCommandArgs extends FilterArgs {
   out: string;
-  workers: number;
   overwrite: boolean;
 }
 
@@ -60,12 +70,11 @@ export const filterCommand: CommandModule<object, FilterCommandArgs> = {
   builder: (yargs: Argv) =>
     withFilterOptions(yargs)
       .option('out', { type: 'string', demandOption: true, describe: 'output .parquet file, or a folder (gets records/part-00000.parquet)' })
-      .option('workers', { type: 'number', default: 1, describe: 'worker threads reading part files in parallel (helps on idle cores)' })
       .option('overwrite', { type: 'boolean', default: false, describe: 'replace an existing --out' }) as unknown as Argv<FilterCommandArgs>,
   handler: async (args: ArgumentsCamelCase<FilterCommandArgs>) => {
     checkOutputPath(args.out, { kind: args.out.endsWith('.parquet') ? 'file' : 'folder', inputs: args.inputs, overwrite: args.overwrite });
     const filter = filterFromArgs(args);
-    const result = await runFilter(await resolveInputs(args.inputs), filter, args.out, { workers: args.workers });
+    const result = await runFilter(await resolveInputs(args.inputs), filter, args.out, engineFromArgs(args));
     process.stdout.write(`${result.rowsSelected} of ${result.rowsScanned} records kept (${describeFilter(filter).join('; ')})\nwrote ${result.outputPath}\n`);
   },
 };

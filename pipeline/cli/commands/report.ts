@@ -3,7 +3,8 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { resolveInputs } from '../../../datasets/dataset-store.ts';
 import { buildReport } from '../../../datasets/report-html.ts';
 import { checkOutputPath } from '../output-path.ts';
-import { filterFromArgs, withFilterOptions, type FilterArgs } from './filter.ts';
+import { readFlagClasses } from '../../../stages/verify/flag-classes.ts';
+import { engineFromArgs, filterFromArgs, withFilterOptions, type FilterArgs } from './filter.ts';
 
 interface ReportArgs extends FilterArgs {
   out: string;
@@ -22,7 +23,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
   handler: async (args: ArgumentsCamelCase<ReportArgs>) => {
     // A report is rewritten freely (overwrite), but never into a folder or an input.
     checkOutputPath(args.out, { kind: 'file', inputs: args.inputs, overwrite: true });
-    const stats = await buildReport({ paths: await resolveInputs(args.inputs), inputs: args.inputs, out: args.out, filter: filterFromArgs(args), ...(args.title ? { title: args.title } : {}) });
+    const stats = await buildReport({ paths: await resolveInputs(args.inputs), inputs: args.inputs, out: args.out, filter: filterFromArgs(args), engine: engineFromArgs(args), integrity: { flagClasses: readFlagClasses() }, ...(args.title ? { title: args.title } : {}) });
     process.stdout.write(`${stats.overall.candidates} records, ${stats.overall.problems} problems\nwrote ${args.out}\n`);
   },
 };

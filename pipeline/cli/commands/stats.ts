@@ -1,9 +1,10 @@
 /** `kforge stats`: per-level and overall figures (fast_p, rates, speedups), or two versions compared. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { resolveInput, resolveInputs } from '../../../datasets/dataset-store.ts';
-import { statsOfFiles } from '../../../datasets/scan.ts';
+import { statsOfFiles } from '../../../datasets/stats-query.ts';
 import { compareStats, formatComparison, formatStats } from '../../../datasets/stats-format.ts';
-import { filterFromArgs, withFilterOptions, type FilterArgs } from './filter.ts';
+import { readFlagClasses } from '../../../stages/verify/flag-classes.ts';
+import { engineFromArgs, filterFromArgs, withFilterOptions, type FilterArgs } from './filter.ts';
 
 interface StatsArgs extends FilterArgs {
   json: boolean;
@@ -24,11 +25,11 @@ export const statsCommand: CommandModule<object, StatsArgs> = {
     if (args.compare) {
       if (args.inputs.length !== 2) throw new Error(`--compare needs exactly two inputs, got ${args.inputs.length}`);
       const [a, b] = args.inputs as [string, string];
-      const cmp = compareStats(await statsOfFiles(await resolveInput(a), filter), await statsOfFiles(await resolveInput(b), filter));
+      const cmp = compareStats(await statsOfFiles(await resolveInput(a), filter, engineFromArgs(args)), await statsOfFiles(await resolveInput(b), filter, engineFromArgs(args)));
       process.stdout.write(args.json ? JSON.stringify({ metrics: cmp.metrics, improved: cmp.improved, regressed: cmp.regressed, new_problems: cmp.new_problems }, null, 2) + '\n' : formatComparison(cmp, [a, b]) + '\n');
       return;
     }
-    const stats = await statsOfFiles(await resolveInputs(args.inputs), filter);
+    const stats = await statsOfFiles(await resolveInputs(args.inputs), filter, engineFromArgs(args), { flagClasses: readFlagClasses() });
     process.stdout.write(args.json ? JSON.stringify(stats, null, 2) + '\n' : formatStats(stats) + '\n');
   },
 };
