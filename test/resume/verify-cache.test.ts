@@ -15,7 +15,7 @@ import { reluJob } from '../harness/jobs.ts';
 function verdict(job: VerifyJob, stage: VerifyResult['fail_stage']): VerifyResult {
   const n = null;
   return {
-    candidate_id: job.candidate_id, verifier_version: 'test', backend: 'cpu', compiled: true, correct: stage === null, fail_stage: stage,
+    candidate_id: job.candidate_id, verifier_version: 'test', backend: 'cpu', precision: job.precision, compiled: true, correct: stage === null, fail_stage: stage,
     fail_message: n, compile_log: n, compile_flags: n, build_rewrites: [], trials_passed: 1, trials_run: 1, seeds: [1], tolerance_policy: 'default',
     atol: 1e-4, rtol: 1e-4, max_abs_error: 0, max_rel_error: 0, passes_policies: ['default'], inputs_unchanged: true, deterministic: true,
     ref_time_ms: 2, ref_time_min_ms: 2, ref_time_max_ms: 2, ref_trials_ms: [2], kernel_time_ms: 1, kernel_time_min_ms: 1, kernel_time_max_ms: 1,

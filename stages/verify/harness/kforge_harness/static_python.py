@@ -94,7 +94,7 @@ class PythonScan:
                 self._check_patch_target(t)
             if isinstance(node, ast.Assign) and any("allow_tf32" in (_dotted(t) or "") for t in node.targets):
                 if not (isinstance(node.value, ast.Constant) and node.value.value is False):
-                    self.found.add("precision_lowered")
+                    self.found.add("lowp:tf32")
         elif isinstance(node, ast.Call):
             self._check_call_anywhere(node)
         elif isinstance(node, ast.Attribute) and node.attr in _FRAME_ATTRS:
@@ -132,16 +132,23 @@ class PythonScan:
             self.found.add("static:streams_or_threads")
         if name in ("torch.backends.cuda.matmul.allow_tf32", "torch.set_float32_matmul_precision"):
             if not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == "highest"):
-                self.found.add("precision_lowered")
+                self.found.add("lowp:tf32")
         if name.endswith(("autocast",)):
-            self.found.add("precision_lowered")
+            self.found.add("lowp:autocast")
         method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
         if method in ("half", "bfloat16") and not node.args:
-            self.found.add("precision_lowered")
+            self.found.add("lowp:fp16" if method == "half" else "lowp:bf16")
+        # .to(dtype) / .type(dtype) / dtype=..., and Triton's x.to(tl.float16)
         dtype_args = list(node.args) if method in ("to", "type") else []
-        dtype_args += [k.value for k in node.keywords if k.arg == "dtype"]
-        if any((self.resolve(a) or "") in _LOW_DTYPES for a in dtype_args):
-            self.found.add("precision_lowered")
+        dtype_args += [k.value for k in node.keywords if k.arg in ("dtype", "out_dtype")]
+        for a in dtype_args:
+            kind = _LOW_DTYPES.get(self.resolve(a) or "")
+            if kind:
+                self.found.add(f"lowp:{kind}")
+        for k in node.keywords:  # tl.dot(..., input_precision="tf32"/"tf32x3", allow_tf32=True)
+            if (k.arg == "input_precision" and isinstance(k.value, ast.Constant) and k.value.value != "ieee") or \
+                    (k.arg == "allow_tf32" and not (isinstance(k.value, ast.Constant) and k.value.value is False)):
+                self.found.add("lowp:tf32")
 
     def _handler_falls_back(self, node: ast.Try) -> bool:
         """True unless every handler only re-raises."""
