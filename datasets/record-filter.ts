@@ -17,6 +17,8 @@ export interface RecordFilter {
   rounds?: number[];
   providers?: string[];
   models?: string[];
+  /** Run precisions (fp32, fp16, bf16); a record written before the column existed is fp32. */
+  precisions?: string[];
   /** Suspect records (an integrity flag fired) are left out unless this is set. */
   includeSuspect?: boolean;
   /** Records of weak problems (weak_problem = true) are left out unless this is set. */
@@ -26,7 +28,7 @@ export interface RecordFilter {
 /** Columns the predicate reads; everything else is fetched only for matching rows. */
 export const FILTER_COLUMNS = [
   'correct', 'passes_policies', 'speedup', 'level', 'problem_name', 'problem_key', 'problem_id',
-  'round', 'provider', 'model', 'suspect', 'weak_problem',
+  'round', 'provider', 'model', 'suspect', 'weak_problem', 'precision',
 ] as const satisfies readonly (keyof KernelRecord)[];
 
 export type FilterView = Pick<KernelRecord, (typeof FILTER_COLUMNS)[number]>;
@@ -43,6 +45,7 @@ export function filterColumnsFor(f: RecordFilter): (keyof KernelRecord)[] {
   if (f.rounds?.length) cols.push('round');
   if (f.providers?.length) cols.push('provider');
   if (f.models?.length) cols.push('model');
+  if (f.precisions?.length) cols.push('precision');
   if (f.problems?.length) cols.push('problem_name', 'problem_key', 'level', 'problem_id');
   // A row group must be read by something: speedup is small and always there.
   return cols.length ? [...new Set(cols)] : ['speedup'];
@@ -59,6 +62,7 @@ export function describeFilter(f: RecordFilter): string[] {
   if (f.rounds?.length) out.push(`round in ${f.rounds.join(', ')}`);
   if (f.providers?.length) out.push(`provider in ${f.providers.join(', ')}`);
   if (f.models?.length) out.push(`model in ${f.models.join(', ')}`);
+  if (f.precisions?.length) out.push(`precision in ${f.precisions.join(', ')}`);
   out.push(f.includeSuspect ? 'suspect records included' : 'suspect records excluded');
   out.push(f.includeWeak ? 'weak problems included' : 'weak problems excluded');
   return out;
@@ -71,6 +75,7 @@ export function compileFilter(f: RecordFilter): (r: FilterView) => boolean {
   const providers = f.providers?.length ? new Set(f.providers) : null;
   const models = f.models?.length ? new Set(f.models) : null;
   const problems = f.problems?.length ? new Set(f.problems) : null;
+  const precisions = f.precisions?.length ? new Set(f.precisions) : null;
   return (r) => {
     if (!f.includeSuspect && r.suspect) return false;
     if (!f.includeWeak && r.weak_problem === true) return false;
@@ -81,6 +86,7 @@ export function compileFilter(f: RecordFilter): (r: FilterView) => boolean {
     if (rounds && !rounds.has(r.round)) return false;
     if (providers && !providers.has(r.provider)) return false;
     if (models && !models.has(r.model)) return false;
+    if (precisions && !precisions.has(r.precision ?? 'fp32')) return false;
     if (problems && !problems.has(r.problem_name) && !problems.has(r.problem_key) && !problems.has(`${r.level}/${r.problem_id}`)) return false;
     return true;
   };
