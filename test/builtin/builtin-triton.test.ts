@@ -83,9 +83,14 @@ describe('builtin Triton and fp16/bf16 templates', () => {
     expect(matmul.filter((r) => r.source.includes('input_precision="ieee"')).map((r) => r.precision)).toEqual(['fp32', 'fp32']);
   });
 
-  it('renders fp16/bf16 CUDA elementwise with half2/bf162 vector loads and fp32 arithmetic', async () => {
-    const relu = PROBLEMS.find((p) => p.name === '1001_ReLU')!;
+  it('renders fp16/bf16 CUDA elementwise, softmax and reductions with half2/bf162 loads and fp32 arithmetic', async () => {
+    const find = (name: string) => PROBLEMS.find((p) => p.name === name)!;
+    const relu = find('1001_ReLU');
     const items = [await renderFirst(relu, 'cuda', 'bf16'), await renderFirst(relu, 'cuda', 'fp16')];
+    const more = [await renderFirst(find('1002_Softmax'), 'cuda', 'bf16'), await renderFirst(find('1004_Sum_reduction_over_a_dimension'), 'cuda', 'fp16')];
+    expect(more[0]!.source).toMatch(/typedef __nv_bfloat16 kf_t;[\s\S]*float m = -FLT_MAX, s = 0\.0f;/);
+    expect(more[1]!.source).toMatch(/typedef __half kf_t;[\s\S]*float acc\[4\]/);
+    expect((await pythonFacts(python, more)).map((f) => [f.parses, f.findings.includes('precision_lowered')])).toEqual([[true, false], [true, false]]);
     expect(items[0]!.source).toMatch(/__nv_bfloat162[\s\S]*__bfloat1622float2[\s\S]*__floats2bfloat162_rn/);
     expect(items[1]!.source).toMatch(/__half2[\s\S]*__half22float2[\s\S]*__floats2half2_rn/);
     const facts = await pythonFacts(python, items);
@@ -98,7 +103,7 @@ describe('builtin Triton and fp16/bf16 templates', () => {
   it('skips a backend/precision combination it cannot do, saying why', async () => {
     const softmax = PROBLEMS.find((p) => p.name === '1002_Softmax')!;
     expect(await provider.unsupportedReason(softmax, 'cpu', 'bf16')).toMatch(/cpu templates compute fp32 only/);
-    expect(await provider.unsupportedReason(softmax, 'cuda', 'bf16')).toMatch(/no builtin bf16 CUDA template for family softmax/);
+    expect(await provider.unsupportedReason(PROBLEMS.find((p) => p.name === '1003_LayerNorm')!, 'cuda', 'bf16')).toMatch(/no builtin bf16 CUDA template for family layernorm/);
     expect(await provider.unsupportedReason(softmax, 'triton', 'bf16')).toBeNull();
     const ideas = await provider.proposeIdeas({ problem: softmax, backend: 'cpu', precision: 'fp16', round: 1, count: 2, history: [] });
     expect([ideas.ideas.length, ideas.failure]).toEqual([0, expect.stringMatching(/no fp16 C\+\+ template/)]);

@@ -277,6 +277,22 @@ function tritonEntries(family: Family): Entry[] {
 }
 
 function cudaHalfEntries(family: Family): Entry[] {
+  if (family === 'softmax') {
+    return [
+      { category: 'memory_access', params: { threads: 1024 }, implVariants: [{}, { threads: 512 }],
+        text: 'fp16/bf16 softmax: one block per row, 16-byte loads of 8 elements, online (max, sum) per thread in fp32, block combine, then one write pass.' },
+      { category: 'parallelism_occupancy', params: { threads: 256 }, implVariants: [{}],
+        text: 'fp16/bf16 online softmax with 256-thread blocks, several rows resident per SM.' },
+    ];
+  }
+  if (family === 'reduction') {
+    return [
+      { category: 'memory_access', params: { splitY: 4 }, implVariants: [{}, { splitY: 8 }],
+        text: 'fp16/bf16 reduction: 128 threads along the contiguous inner dim, 4 warps splitting the reduced dim, four fp32 partial accumulators per thread, combined in shared memory.' },
+      { category: 'async_latency_hiding', params: { splitY: 8 }, implVariants: [{}],
+        text: 'fp16/bf16 reduction with 8 row splits per column tile: more loads in flight per SM.' },
+    ];
+  }
   if (family !== 'unary') return [];
   const base = { block: 256, grid: 'exact', waves: 4 };
   return [
@@ -293,7 +309,7 @@ function cudaHalfEntries(family: Family): Entry[] {
 export function unsupportedCombination(family: Family, backend: Backend, precision: Precision): string | null {
   if (precision === 'fp32' || backend === 'triton') return null;
   if (backend === 'cpu') return `the builtin cpu templates compute fp32 only: no ${precision} C++ template (use precision fp32, or backend triton/cuda on a GPU host)`;
-  if (cudaHalfEntries(family).length === 0) return `no builtin ${precision} CUDA template for family ${family} (the builtin ${precision} CUDA templates cover elementwise; backend triton covers every family at ${precision})`;
+  if (cudaHalfEntries(family).length === 0) return `no builtin ${precision} CUDA template for family ${family} (the builtin ${precision} CUDA templates cover elementwise, softmax and reductions; backend triton covers every family at ${precision})`;
   return null;
 }
 

@@ -13,7 +13,7 @@ import { cudaSoftmax } from './cuda/softmax.ts';
 import { cudaLayerNorm } from './cuda/layernorm.ts';
 import { cudaReduction } from './cuda/reduction.ts';
 import { cudaMatmul } from './cuda/matmul.ts';
-import { cudaHalfUnary } from './cuda/half.ts';
+import { cudaHalfReduction, cudaHalfSoftmax, cudaHalfUnary, type HalfPrecision } from './cuda/half.ts';
 import { renderTritonModule, type TritonParts } from './triton/parts.ts';
 import { tritonElementwise, tritonLayerNorm, tritonMatmul, tritonReduction, tritonSoftmax } from './triton/kernels.ts';
 import type { Precision } from '../../verify/protocol.ts';
@@ -22,11 +22,17 @@ type Template = (analysis: SupportedAnalysis, params: Params) => KernelParts;
 type PrecisionTemplate = (analysis: SupportedAnalysis, params: Params, precision: Precision) => KernelParts;
 type TritonTemplate = (analysis: SupportedAnalysis, params: Params, precision: Precision) => TritonParts;
 
-const HALF_TEMPLATES: Record<string, PrecisionTemplate> = {
-  'cuda-half/elementwise_unary': (a, p, precision) => {
+function half(template: (a: SupportedAnalysis, p: Params, precision: HalfPrecision) => KernelParts): PrecisionTemplate {
+  return (a, p, precision) => {
     if (precision === 'fp32') throw new TemplateError('cuda-half templates need fp16 or bf16');
-    return cudaHalfUnary(a, p, precision);
-  },
+    return template(a, p, precision);
+  };
+}
+
+const HALF_TEMPLATES: Record<string, PrecisionTemplate> = {
+  'cuda-half/elementwise_unary': half(cudaHalfUnary),
+  'cuda-half/softmax': half(cudaHalfSoftmax),
+  'cuda-half/reduction': half(cudaHalfReduction),
 };
 
 const TRITON_TEMPLATES: Record<string, TritonTemplate> = {
