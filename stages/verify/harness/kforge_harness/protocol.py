@@ -40,7 +40,6 @@ class VerifyJob:
     problem_key: str
     kernel_source: str
     backend: str
-    precision: str
     tolerance_policy: str
     trials: int
     warmup: int
@@ -48,6 +47,8 @@ class VerifyJob:
     timeout_s: float
     seed: int
     compile_reference: bool
+    # Last, with a default: positional constructions written before it existed stay valid (fp32).
+    precision: str = "fp32"
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> "VerifyJob":
