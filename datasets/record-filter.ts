@@ -17,6 +17,8 @@ export interface RecordFilter {
   rounds?: number[];
   providers?: string[];
   models?: string[];
+  /** Run precisions (fp32, fp16, bf16); a record written before the column existed is fp32. */
+  precisions?: string[];
   /** Suspect records (an integrity flag fired) are left out unless this is set. */
   includeSuspect?: boolean;
   /** Records of weak problems (weak_problem = true) are left out unless this is set. */
@@ -34,6 +36,7 @@ export function describeFilter(f: RecordFilter): string[] {
   if (f.rounds?.length) out.push(`round in ${f.rounds.join(', ')}`);
   if (f.providers?.length) out.push(`provider in ${f.providers.join(', ')}`);
   if (f.models?.length) out.push(`model in ${f.models.join(', ')}`);
+  if (f.precisions?.length) out.push(`precision in ${f.precisions.join(', ')}`);
   out.push(f.includeSuspect ? 'suspect records included' : 'suspect records excluded');
   out.push(f.includeWeak ? 'weak problems included' : 'weak problems excluded');
   return out;
@@ -56,6 +59,7 @@ export function filterSql(f: RecordFilter): string {
   if (f.rounds?.length) ands.push(inList('round', f.rounds));
   if (f.providers?.length) ands.push(inList('provider', f.providers));
   if (f.models?.length) ands.push(inList('model', f.models));
+  if (f.precisions?.length) ands.push(inList(`coalesce(precision, 'fp32')`, f.precisions));
   if (f.problems?.length) ands.push(`(${inList('problem_name', f.problems)} OR ${inList('problem_key', f.problems)} OR ${inList(`(level::VARCHAR || '/' || problem_id::VARCHAR)`, f.problems)})`);
   return ands.length ? ands.map((a) => `(${a})`).join(' AND ') : 'TRUE';
 }

@@ -71,6 +71,7 @@ export interface KernelRecord {
   // 4. Artifact
   kernel_source: string;
   backend: string; // 'cpu' | 'cuda' | 'triton'
+  precision: string; // 'fp32' | 'fp16' | 'bf16'
   compile_flags: string | null;
   build_rewrites: string[];
   compiled: boolean;
@@ -140,7 +141,7 @@ interface ColumnSpec {
 
 /** Column order, types and documentation. The README table is generated from this. */
 export const COLUMNS: { [K in keyof KernelRecord]-?: ColumnSpec } = {
-  record_id: { kind: 'utf8', nullable: false, group: 'identity', doc: 'sha256 of problem key, backend, tolerance policy, round, idea text, implementation index and kernel source: the same candidate in two runs has the same id' },
+  record_id: { kind: 'utf8', nullable: false, group: 'identity', doc: 'sha256 of problem key (with the precision when not fp32), backend, tolerance policy, round, idea text, implementation index and kernel source: the same candidate in two runs has the same id' },
   run_id: { kind: 'utf8', nullable: false, group: 'identity', doc: 'the run that produced the row' },
   dataset_version: { kind: 'utf8', nullable: true, group: 'identity', doc: 'nightly dataset version the row was merged into' },
   round: { kind: 'int32', nullable: false, group: 'identity', doc: 'search round, from 1' },
@@ -181,6 +182,7 @@ export const COLUMNS: { [K in keyof KernelRecord]-?: ColumnSpec } = {
 
   kernel_source: { kind: 'utf8', nullable: false, group: 'artifact', doc: 'the candidate module (ModelNew) as verified' },
   backend: { kind: 'utf8', nullable: false, group: 'artifact', doc: 'cpu, cuda or triton' },
+  precision: { kind: 'utf8', nullable: false, group: 'artifact', doc: 'fp32, fp16 or bf16: the dtype inputs, weights and both models were cast to (KernelBench\'s precision)' },
   compile_flags: { kind: 'utf8', nullable: true, group: 'artifact', doc: 'extra compiler flags the candidate asked for, as written in its source' },
   build_rewrites: { kind: 'list<utf8>', nullable: false, group: 'artifact', doc: 'build flags the harness rewrote (an arch the toolchain rejects or that is not the device\'s), each as from -> to' },
   compiled: { kind: 'bool', nullable: false, group: 'artifact', doc: 'the module loaded and its extension built' },

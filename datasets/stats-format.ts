@@ -22,6 +22,8 @@ export function formatStats(s: DatasetStats): string {
   const out: string[] = [];
   out.push(textTable(['level', ...groupHeader], [
     ...Object.entries(s.by_level).map(([l, g]) => [`level ${l}`, ...groupCells(g)]),
+    // One precision needs no row of its own: it is the overall row.
+    ...(Object.keys(s.by_precision).length > 1 ? Object.entries(s.by_precision).map(([p, g]) => [`precision ${p}`, ...groupCells(g)]) : []),
     ['overall', ...groupCells(s.overall)],
   ]));
   out.push('', 'Trajectory by round');

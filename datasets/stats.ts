@@ -12,7 +12,7 @@ export const FAST_P = [0, 0.5, 0.8, 1, 1.5, 2] as const;
 
 export const STATS_COLUMNS = [
   'record_id', 'level', 'problem_key', 'problem_name', 'problem_id', 'compiled', 'correct', 'suspect', 'speedup',
-  'round', 'idea_category', 'fail_stage', 'tokens_in', 'tokens_out', 'cost_usd',
+  'round', 'idea_category', 'fail_stage', 'tokens_in', 'tokens_out', 'cost_usd', 'precision',
 ] as const satisfies readonly (keyof KernelRecord)[];
 export type StatsRow = Pick<KernelRecord, (typeof STATS_COLUMNS)[number]>;
 
@@ -52,6 +52,8 @@ export interface BestKernel {
 export interface DatasetStats {
   overall: GroupStats;
   by_level: Record<string, GroupStats>;
+  /** fp32 / fp16 / bf16 (records from before the column: fp32): one problem at two precisions is two variants. */
+  by_precision: Record<string, GroupStats>;
   by_round: RoundStats[];
   by_category: CategoryStats[];
   failures_by_stage: Record<string, number>;
@@ -110,6 +112,7 @@ export const HISTOGRAM_EDGES = Array.from({ length: 21 }, (_, k) => 2 ** ((k - 8
 export class StatsAccumulator {
   private overall = new Group();
   private levels = new Map<number, Group>();
+  private precisions = new Map<string, Group>();
   private rounds = new Map<number, Group>();
   private categories = new Map<string, Group>();
   private failures = new Map<string, number>();
@@ -128,6 +131,7 @@ export class StatsAccumulator {
   private addOne(r: StatsRow): void {
     this.overall.add(r);
     group(this.levels, r.level).add(r);
+    group(this.precisions, r.precision ?? 'fp32').add(r);
     group(this.rounds, r.round).add(r);
     group(this.categories, r.idea_category || 'other').add(r);
     if (r.fail_stage) this.failures.set(r.fail_stage, (this.failures.get(r.fail_stage) ?? 0) + 1);
@@ -162,6 +166,7 @@ export class StatsAccumulator {
     return {
       overall: this.overall.finish(),
       by_level: Object.fromEntries([...this.levels.entries()].sort((a, b) => a[0] - b[0]).map(([l, g]) => [String(l), g.finish()])),
+      by_precision: Object.fromEntries([...this.precisions.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([p, g]) => [p, g.finish()])),
       by_round,
       by_category: [...this.categories.entries()].sort((a, b) => a[0].localeCompare(b[0])).map(([category, g]) => ({ category, ...g.finish() })),
       failures_by_stage: Object.fromEntries([...this.failures.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),

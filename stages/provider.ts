@@ -3,7 +3,7 @@
  * behind an OpenAI-compatible endpoint, or the builtin provider that needs no network.
  */
 import type { Problem } from '../kernelbench/problem.ts';
-import type { Backend } from './verify/protocol.ts';
+import type { Backend, Precision } from './verify/protocol.ts';
 import type { FailStage, SeedSource } from '../datasets/schema.ts';
 
 /** METHOD.md's six clusters of winning ideas, plus 'other' for what fits none. */
@@ -62,6 +62,8 @@ export interface SeedKernel {
 export interface IdeaRequest {
   problem: Problem;
   backend: Backend;
+  /** The run's precision: the kernels compute on tensors of this dtype. */
+  precision: Precision;
   round: number;
   count: number;
   history: IdeaOutcome[];
@@ -77,6 +79,7 @@ export interface IdeaResponse {
 export interface ImplementRequest {
   problem: Problem;
   backend: Backend;
+  precision: Precision;
   idea: Idea;
   implIndex: number;
   /** Best kernels so far (beam), or a bank kernel of a similar problem; empty when none. */
@@ -94,8 +97,10 @@ export interface Provider {
   readonly name: string; // 'openai' | 'builtin'
   readonly model: string;
   readonly promptVersion: string;
+  /** The prompt version of one backend's variant (e.g. the Triton prompts), when it differs by backend. */
+  promptVersionFor?(backend: Backend, precision: Precision): string;
   proposeIdeas(request: IdeaRequest): Promise<IdeaResponse>;
   implement(request: ImplementRequest): Promise<Implementation>;
-  /** Why this provider cannot handle a problem on a backend, or null if it can. */
-  unsupportedReason?(problem: Problem, backend: Backend): Promise<string | null>;
+  /** Why this provider cannot handle a problem on a backend at a precision, or null if it can. */
+  unsupportedReason?(problem: Problem, backend: Backend, precision?: Precision): Promise<string | null>;
 }

@@ -6,12 +6,13 @@ import { createHash } from 'node:crypto';
 import type { KernelRecord, SeedSource } from '../datasets/schema.ts';
 import type { Problem } from '../kernelbench/problem.ts';
 import type { Idea, Implementation, SeedKernel } from './provider.ts';
-import type { Backend, TolerancePolicy, VerifyResult } from './verify/protocol.ts';
+import type { Backend, Precision, TolerancePolicy, VerifyResult } from './verify/protocol.ts';
 
 export interface CandidateOutcome {
   runId: string;
   problem: Problem;
   backend: Backend;
+  precision: Precision;
   tolerancePolicy: TolerancePolicy;
   provider: { name: string; model: string; promptVersion: string };
   idea: Idea;
@@ -26,8 +27,15 @@ export interface CandidateOutcome {
   createdAt: string;
 }
 
-/** The fp32 tolerance of each policy; the harness reports the one it applied, this fills unverified rows. */
-const FP32_TOLERANCE: Record<TolerancePolicy, number> = { default: 1e-4, loose: 1e-2 };
+/** The tolerance of each policy at a precision; the harness reports the one it applied, this fills unverified rows. */
+function tolerance(policy: TolerancePolicy, precision: Precision): number {
+  return policy === 'default' && precision === 'fp32' ? 1e-4 : 1e-2;
+}
+
+/** A problem at a precision is its own variant: its records, ids and cached verdicts are apart from the others. */
+export function problemVariantKey(problemKey: string, precision: Precision): string {
+  return precision === 'fp32' ? problemKey : `${problemKey}@${precision}`;
+}
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -36,9 +44,10 @@ export function kernelId(source: string): string {
   return sha256(source.replace(/\s+/g, ' ').trim());
 }
 
-export function recordId(o: Pick<CandidateOutcome, 'problem' | 'backend' | 'tolerancePolicy' | 'idea' | 'implIndex'>, source: string | null): string {
+export function recordId(o: Pick<CandidateOutcome, 'problem' | 'backend' | 'precision' | 'tolerancePolicy' | 'idea' | 'implIndex'>, source: string | null): string {
+  // fp32 keeps the ids it had before precision existed.
   return sha256(
-    JSON.stringify([o.problem.key, o.backend, o.tolerancePolicy, o.idea.round, o.idea.text.trim(), o.implIndex, source ?? '<no kernel>']),
+    JSON.stringify([problemVariantKey(o.problem.key, o.precision), o.backend, o.tolerancePolicy, o.idea.round, o.idea.text.trim(), o.implIndex, source ?? '<no kernel>']),
   );
 }
 
@@ -102,6 +111,7 @@ export function buildRecord(o: CandidateOutcome): KernelRecord {
 
     kernel_source: source ?? '',
     backend: o.backend,
+    precision: v?.precision ?? o.precision,
     compile_flags: v?.compile_flags ?? null,
     build_rewrites: v?.build_rewrites ?? [],
     compiled: v?.compiled ?? false,
@@ -113,8 +123,8 @@ export function buildRecord(o: CandidateOutcome): KernelRecord {
     trials_run: v?.trials_run ?? 0,
     seeds: v?.seeds ?? [],
     tolerance_policy: o.tolerancePolicy,
-    atol: v?.atol ?? FP32_TOLERANCE[o.tolerancePolicy],
-    rtol: v?.rtol ?? FP32_TOLERANCE[o.tolerancePolicy],
+    atol: v?.atol ?? tolerance(o.tolerancePolicy, o.precision),
+    rtol: v?.rtol ?? tolerance(o.tolerancePolicy, o.precision),
     max_abs_error: v?.max_abs_error ?? null,
     max_rel_error: v?.max_rel_error ?? null,
     passes_policies: v?.passes_policies ?? [],

@@ -97,6 +97,7 @@ export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<
         searchProblem(problem, {
           runId: request.runId,
           backend: config.verify.backend,
+          precision: config.verify.precision,
           tolerancePolicy: config.verify.tolerance,
           settings: {
             rounds: config.search.rounds,

@@ -4,7 +4,7 @@
  * provider, cpu verification).
  */
 import { z } from 'zod';
-import { BACKENDS, TOLERANCE_POLICIES } from '../../stages/verify/protocol.ts';
+import { BACKENDS, PRECISIONS, TOLERANCE_POLICIES } from '../../stages/verify/protocol.ts';
 import { problemSourceSchema } from '../../kernelbench/sources/spec.ts';
 
 
@@ -65,6 +65,8 @@ const searchSchema = z
 const verifySchema = z
   .strictObject({
     backend: z.enum(BACKENDS).default('cpu'),
+    /** KernelBench's precision: inputs, weights and both models cast to it; tolerance follows it. */
+    precision: z.enum(PRECISIONS).default('fp32'),
     tolerance: z.enum(TOLERANCE_POLICIES).default('default'),
     trials: z.number().int().positive().default(3),
     warmup: z.number().int().min(0).default(3),

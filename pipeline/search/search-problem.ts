@@ -11,7 +11,7 @@ import { generateIdeas } from '../../stages/ideas.ts';
 import { implementIdea } from '../../stages/implement.ts';
 import type { Idea, Implementation, Provider, SeedKernel } from '../../stages/provider.ts';
 import { buildRecord, recordId, type CandidateOutcome } from '../../stages/records.ts';
-import type { Backend, TolerancePolicy, VerifyJob, VerifyResult } from '../../stages/verify/protocol.ts';
+import type { Backend, Precision, TolerancePolicy, VerifyJob, VerifyResult } from '../../stages/verify/protocol.ts';
 import { isRunStopping } from '../../stages/core/errors/run-stopping.ts';
 import type { ProblemSummary } from '../run/manifest.ts';
 import type { Progress } from '../progress.ts';
@@ -30,6 +30,7 @@ export interface SearchSettings {
 export interface SearchContext {
   runId: string;
   backend: Backend;
+  precision: Precision;
   tolerancePolicy: TolerancePolicy;
   settings: SearchSettings;
   provider: Provider;
@@ -62,7 +63,7 @@ export async function searchProblem(problem: Problem, ctx: SearchContext): Promi
     skipped_reason: skipped,
   });
 
-  const unsupported = (await ctx.provider.unsupportedReason?.(problem, ctx.backend)) ?? null;
+  const unsupported = (await ctx.provider.unsupportedReason?.(problem, ctx.backend, ctx.precision)) ?? null;
   if (unsupported) return summary('skipped', unsupported);
 
   const { settings } = ctx;
@@ -77,7 +78,7 @@ export async function searchProblem(problem: Problem, ctx: SearchContext): Promi
     let ideasResponse;
     try {
       ideasResponse = await ctx.queues.ideas.add(() =>
-        generateIdeas(ctx.provider, { problem, backend: ctx.backend, round, count: settings.ideasPerRound, history: state.outcomes() }),
+        generateIdeas(ctx.provider, { problem, backend: ctx.backend, precision: ctx.precision, round, count: settings.ideasPerRound, history: state.outcomes() }),
       );
     } catch (error) {
       if (!isRunStopping(error)) throw error;
@@ -117,7 +118,7 @@ async function runCandidate(problem: Problem, idea: Idea, implIndex: number, see
   ctx.progress.addTotal('implement', 1);
   let implementation: Implementation | undefined;
   try {
-    implementation = await ctx.queues.implement.add(() => implementIdea(ctx.provider, { problem, backend: ctx.backend, idea, implIndex, seeds }));
+    implementation = await ctx.queues.implement.add(() => implementIdea(ctx.provider, { problem, backend: ctx.backend, precision: ctx.precision, idea, implIndex, seeds }));
   } catch (error) {
     // A budget stop is not this candidate's failure: it leaves no record, so a resume with a larger
     // budget makes the very row an uninterrupted run would have made.
@@ -133,8 +134,13 @@ async function runCandidate(problem: Problem, idea: Idea, implIndex: number, see
     runId: ctx.runId,
     problem,
     backend: ctx.backend,
+    precision: ctx.precision,
     tolerancePolicy: ctx.tolerancePolicy,
-    provider: { name: ctx.provider.name, model: ctx.provider.model, promptVersion: ctx.provider.promptVersion },
+    provider: {
+      name: ctx.provider.name,
+      model: ctx.provider.model,
+      promptVersion: ctx.provider.promptVersionFor?.(ctx.backend, ctx.precision) ?? ctx.provider.promptVersion,
+    },
     idea,
     implIndex,
     seeds,

@@ -11,6 +11,10 @@ import { z } from 'zod';
 export const BACKENDS = ['cpu', 'cuda', 'triton'] as const;
 export type Backend = (typeof BACKENDS)[number];
 
+/** the dtype float inputs, init inputs and both models are cast to (KernelBench's precision; integer inputs keep theirs) */
+export const PRECISIONS = ['fp32', 'fp16', 'bf16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
+
 /** default: fp32 atol=rtol=1e-4, fp16/bf16 1e-2; loose: 1e-2 for all */
 export const TOLERANCE_POLICIES = ['default', 'loose'] as const;
 export type TolerancePolicy = (typeof TOLERANCE_POLICIES)[number];
@@ -28,6 +32,8 @@ export interface VerifyJob {
   kernel_source: string;
   /** cpu: C++ candidates against PyTorch on the CPU */
   backend: Backend;
+  /** fp32 (absent: fp32), fp16 or bf16: float inputs, init inputs and both models' parameters are cast to it; the default tolerance follows it; precision_lowered is judged against it */
+  precision: Precision;
   /** default: fp32 atol=rtol=1e-4, fp16/bf16 1e-2; loose: 1e-2 for all */
   tolerance_policy: TolerancePolicy;
   /** correctness trials (>= 1), each on a fresh input draw */
@@ -83,6 +89,8 @@ export const verifyResultSchema = z.object({
   verifier_version: z.string(),
   /** the job's backend */
   backend: z.enum(BACKENDS),
+  /** the job's precision */
+  precision: z.enum(PRECISIONS),
   /** the candidate module imported (its extension built) */
   compiled: z.boolean(),
   /** passed every correctness trial and no suspect flag */

@@ -1,6 +1,6 @@
 /**
  * Verification through the content cache: a kernel already verified for this problem, backend,
- * tolerance and verifier on this device and toolchain is not run again. The key holds everything that
+ * precision, tolerance and verifier on this device and toolchain is not run again. The key holds everything that
  * changes a verdict or a timing, and nothing that does not (no paths, no run id, no candidate id).
  * A timeout is not stored: it says as much about the limit and the host's load as about the kernel, and
  * a rerun with a longer limit (or on a quieter machine) must try again.
@@ -22,6 +22,9 @@ export function verifyCacheKey(job: VerifyJob, options: Pick<VerifyCacheOptions,
     kernel_source: job.kernel_source,
     problem_key: job.problem.key,
     backend: job.backend,
+    // fp32 and bf16 of one kernel are two verdicts (other inputs, other tolerance); a job written before
+    // precision existed is fp32.
+    precision: job.precision ?? 'fp32',
     tolerance_policy: job.tolerance_policy,
     trials: job.trials,
     timing: job.timing,

@@ -1,10 +1,11 @@
 /** A verification job from the run's settings: the one place where run settings meet the harness protocol. */
 import type { Problem } from '../../kernelbench/problem.ts';
-import type { Backend, TolerancePolicy, VerifyJob } from './protocol.ts';
+import type { Backend, Precision, TolerancePolicy, VerifyJob } from './protocol.ts';
 
 /** The run's `verify` settings a job is made from (the configuration's `verify` section fits it). */
 export interface VerifyJobSettings {
   backend: Backend;
+  precision: Precision;
   tolerance: TolerancePolicy;
   trials: number;
   warmup: number;
@@ -20,6 +21,7 @@ export function makeVerifyJob(v: VerifyJobSettings, problem: Problem, candidateI
     problem: { name: problem.name, code: problem.code, key: problem.key },
     kernel_source: source,
     backend: v.backend,
+    precision: v.precision,
     tolerance_policy: v.tolerance,
     trials: v.trials,
     timing: { warmup: v.warmup, repeats: v.repeats },

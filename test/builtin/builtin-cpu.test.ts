@@ -75,7 +75,7 @@ describe('builtin provider: analysis and ideas', () => {
     expect(analysis.op.family).toBe(EXPECTED_FAMILY[problem.name]);
     expect(await provider.unsupportedReason(problem, 'cpu')).toBeNull();
     for (const backend of ['cpu', 'cuda'] as const) {
-      const response = await provider.proposeIdeas({ problem, backend, round: 1, count: 20, history: [] });
+      const response = await provider.proposeIdeas({ problem, backend, precision: 'fp32', round: 1, count: 20, history: [] });
       expect(response.failure).toBeNull();
       const categories = new Set(response.ideas.map((i) => i.category));
       for (const c of IDEA_CATEGORIES.filter((c) => c !== 'other')) {
@@ -88,16 +88,16 @@ describe('builtin provider: analysis and ideas', () => {
 
   it('proposes untried ideas in a later round, and records a skip reason for an unknown op', async () => {
     const problem = problems.find((p) => p.name === '1001_ReLU')!;
-    const first = await provider.proposeIdeas({ problem, backend: 'cuda', round: 1, count: 3, history: [] });
+    const first = await provider.proposeIdeas({ problem, backend: 'cuda', precision: 'fp32', round: 1, count: 3, history: [] });
     expect(first.ideas).toHaveLength(3);
     const history: IdeaOutcome[] = first.ideas.map((i) => ({
       round: 1, text: i.text, category: i.category, implementations: 1, correct: 1, bestSpeedup: 1, commonFailure: null,
     }));
-    const second = await provider.proposeIdeas({ problem, backend: 'cuda', round: 2, count: 3, history });
+    const second = await provider.proposeIdeas({ problem, backend: 'cuda', precision: 'fp32', round: 2, count: 3, history });
     expect(second.ideas).toHaveLength(3);
     expect(second.ideas.map((i) => i.text)).not.toContain(first.ideas[0]!.text);
     const sources = await Promise.all(
-      [0, 1].map((implIndex) => provider.implement({ problem, backend: 'cuda', idea: first.ideas[0]!, implIndex, seeds: [] })),
+      [0, 1].map((implIndex) => provider.implement({ problem, backend: 'cuda', precision: 'fp32', idea: first.ideas[0]!, implIndex, seeds: [] })),
     );
     // Different implementations of one idea differ, and so do their extension names.
     expect(sources[0]!.source).not.toEqual(sources[1]!.source);
@@ -108,7 +108,7 @@ describe('builtin provider: analysis and ideas', () => {
     const conv: Problem = { ...problem, key: problemKey(CONV_PROBLEM), name: 'conv', code: CONV_PROBLEM };
     const reason = await provider.unsupportedReason(conv, 'cpu');
     expect(reason).toMatch(/Conv2d.*not in the builtin catalogue/);
-    const none = await provider.proposeIdeas({ problem: conv, backend: 'cpu', round: 1, count: 4, history: [] });
+    const none = await provider.proposeIdeas({ problem: conv, backend: 'cpu', precision: 'fp32', round: 1, count: 4, history: [] });
     expect(none.ideas).toHaveLength(0);
     expect(none.failure).toBe(reason);
   });
@@ -135,10 +135,10 @@ async function check(problem: Problem, source: string, tag: string): Promise<Che
 describe.skipIf(!SWEEP)('builtin provider: cpu kernels are correct (KFORGE_BUILTIN_SWEEP=1)', () => {
   for (const problem of problems) {
     it(`${problem.name}: ${SWEEP ? 'every idea' : 'the first idea'} builds and matches the reference`, async () => {
-      const response = await provider.proposeIdeas({ problem, backend: 'cpu', round: 1, count: SWEEP ? 20 : 1, history: [] });
+      const response = await provider.proposeIdeas({ problem, backend: 'cpu', precision: 'fp32', round: 1, count: SWEEP ? 20 : 1, history: [] });
       expect(response.ideas.length).toBeGreaterThan(0);
       for (const [i, idea] of response.ideas.entries()) {
-        const impl = await provider.implement({ problem, backend: 'cpu', idea, implIndex: 0, seeds: [] });
+        const impl = await provider.implement({ problem, backend: 'cpu', precision: 'fp32', idea, implIndex: 0, seeds: [] });
         expect(impl.failure).toBeNull();
         const result = await check(problem, impl.source!, `${i}`);
         expect(result, `${idea.category}: ${idea.text}`).toMatchObject({ compiled: true, correct: true });

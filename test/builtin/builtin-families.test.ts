@@ -55,8 +55,8 @@ describe.runIf(process.env.KFORGE_BUILTIN_SWEEP === '1')('builtin cpu templates 
   it.each(CASES.map(([p, f]) => [p.name, f, p] as const))('%s (%s) builds and matches the reference', async (_n, family, p) => {
     const analysis = await provider.analyse(p);
     expect(analysis.ok && analysis.op.family).toBe(family);
-    const ideas = await provider.proposeIdeas({ problem: p, backend: 'cpu', round: 1, count: 1, history: [] });
-    const impl = await provider.implement({ problem: p, backend: 'cpu', idea: ideas.ideas[0]!, implIndex: 0, seeds: [] });
+    const ideas = await provider.proposeIdeas({ problem: p, backend: 'cpu', precision: 'fp32', round: 1, count: 1, history: [] });
+    const impl = await provider.implement({ problem: p, backend: 'cpu', precision: 'fp32', idea: ideas.ideas[0]!, implIndex: 0, seeds: [] });
     expect(impl.failure).toBeNull();
     const problemFile = join(scratch, `${p.name}_problem.py`);
     const candFile = join(scratch, `${p.name}_cand.py`);

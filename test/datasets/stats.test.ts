@@ -30,6 +30,19 @@ describe('kforge stats', () => {
     expect(s.by_category.reduce((a: number, c: any) => a + c.candidates, 0)).toBe(17);
   });
 
+  it('groups, filters and selects by precision', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kforge-stats-precision-'));
+    const mixed = await writeRun(join(dir, 'run'), fixtureRecords('run-p').map((r) => ({ ...r, precision: r.level === 2 ? 'bf16' : 'fp32' })));
+    const s = JSON.parse(await kforge(['stats', mixed, '--json']));
+    expect(Object.keys(s.by_precision)).toEqual(['bf16', 'fp32']);
+    expect([s.by_precision.bf16.candidates, s.by_precision.fp32.candidates]).toEqual([5, 12]);
+    expect(await kforge(['stats', mixed])).toMatch(/precision bf16\s+5\s/);
+    const bf16 = JSON.parse(await kforge(['stats', mixed, '--precision', 'bf16', '--json']));
+    expect(bf16.overall).toMatchObject({ candidates: 5, problems: 2 });
+    const out = join(dir, 'fp32.parquet');
+    expect(await kforge(['filter', mixed, '--precision', 'fp32', '--include-suspect', '--include-weak', '--out', out])).toContain('12 of 17 records kept');
+  });
+
   it('prints a text table by default and honours filters', async () => {
     const text = await kforge(['stats', run]);
     expect(text).toMatch(/^level\s+candidates\s+built\s+correct\s+problems\s+fast_0\s+fast_0.5\s+fast_0.8\s+fast_1\s+fast_1.5\s+fast_2\s+geomean/);

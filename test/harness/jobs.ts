@@ -18,6 +18,7 @@ export function reluJob(candidate: string, overrides: Partial<VerifyJob> = {}): 
     problem: { name: '1001_ReLU', code, key: problemKey(code) },
     kernel_source: readFileSync(path.join(CPU_CANDIDATES, `${candidate}.py`), 'utf8'),
     backend: 'cpu',
+    precision: 'fp32',
     tolerance_policy: 'default',
     trials: 3,
     timing: { warmup: 1, repeats: 5 },

@@ -58,6 +58,7 @@ export function suiteJob(f: SuiteFixture): VerifyJob {
     problem: { name: path.basename(f.problem, '.py'), code, key: problemKey(code) },
     kernel_source: readFileSync(path.join(SUITE_DIR, f.file), 'utf8'),
     backend: f.backend,
+    precision: 'fp32',
     tolerance_policy: f.tolerance_policy,
     trials: 3,
     timing: cuda ? { warmup: 3, repeats: 20 } : { warmup: 1, repeats: 5 },

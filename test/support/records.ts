@@ -49,6 +49,7 @@ export function makeRecord(overrides: Partial<KernelRecord> = {}): KernelRecord 
     from_cache: false,
     kernel_source: kernel,
     backend: 'cpu',
+    precision: 'fp32',
     compile_flags: null,
     build_rewrites: [],
     compiled: true,

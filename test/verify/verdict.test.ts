@@ -111,7 +111,7 @@ describe('the verdict definition', () => {
   it('is carried into the record field by field (stages/records.ts)', () => {
     const v = distinctiveResult();
     const record = buildRecord({
-      runId: 'r', backend: 'cuda', tolerancePolicy: 'loose', verifierVersion: 'unused', createdAt: '2026-01-01T00:00:00Z',
+      runId: 'r', backend: 'cuda', precision: 'fp32', tolerancePolicy: 'loose', verifierVersion: 'unused', createdAt: '2026-01-01T00:00:00Z',
       problem: { key: 'k', source: 'builtin', file: null, level: 1, problemId: 1, name: 'p', code: 'x' },
       provider: { name: 'builtin', model: 'm', promptVersion: 'v' },
       idea: { id: 'i', round: 1, text: 'idea', category: 'memory_access' }, implIndex: 0, seeds: [],

@@ -10,6 +10,7 @@ import { Interrupt } from '../../run/interrupt.ts';
 import { readManifest } from '../../run/manifest.ts';
 import { problemSelectionOptions, selectionOverrides, type SelectionArgs } from '../shared-options.ts';
 import { formatSummary } from '../summary.ts';
+import { BACKENDS, PRECISIONS } from '../../../stages/verify/protocol.ts';
 
 /** A build that completed with an empty run: distinct from 0 (records written) and 1 (an error). */
 export const NO_RECORDS_EXIT_CODE = 5;
@@ -17,6 +18,7 @@ export const NO_RECORDS_EXIT_CODE = 5;
 interface BuildArgs extends SelectionArgs {
   provider?: string;
   backend?: string;
+  precision?: string;
   tolerance?: string;
   rounds?: number;
   ideas?: number;
@@ -40,7 +42,8 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
   builder: (yargs: Argv) =>
     problemSelectionOptions(yargs)
       .option('provider', { choices: ['auto', 'openai', 'builtin'], describe: 'who writes ideas and kernels (auto: openai if an endpoint is configured)' })
-      .option('backend', { choices: BACKENDS, describe: 'verification backend' })
+      .option('backend', { choices: [...BACKENDS], describe: 'verification backend' })
+      .option('precision', { choices: [...PRECISIONS], describe: 'dtype inputs and weights are cast to (KernelBench precision; default fp32)' })
       .option('tolerance', { choices: ['default', 'loose'], describe: 'tolerance policy' })
       .option('rounds', { type: 'number', describe: 'search rounds per problem (R)' })
       .option('ideas', { type: 'number', describe: 'ideas per round (K)' })
@@ -111,6 +114,7 @@ async function resolveRun(args: BuildArgs) {
     'provider.base_url': args.baseUrl,
     'provider.model': args.model,
     'verify.backend': args.backend,
+    'verify.precision': args.precision,
     'verify.tolerance': args.tolerance,
     'verify.workers': args.workers,
     'search.rounds': args.rounds,

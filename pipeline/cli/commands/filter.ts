@@ -16,6 +16,7 @@ export interface FilterArgs {
   round?: number[];
   provider?: string[];
   model?: string[];
+  precision?: string[];
   includeSuspect: boolean;
   includeWeak: boolean;
   threads?: number;
@@ -34,6 +35,7 @@ export function withFilterOptions<T>(yargs: Argv<T>, defaults: { correct?: boole
     .option('round', { type: 'number', array: true, describe: 'search rounds' })
     .option('provider', { type: 'string', array: true, describe: 'providers (openai, builtin)' })
     .option('model', { type: 'string', array: true, describe: 'model names' })
+    .option('precision', { type: 'string', array: true, choices: ['fp32', 'fp16', 'bf16'], describe: 'run precisions (records from before the column are fp32)' })
     .option('include-suspect', { type: 'boolean', default: false, describe: 'keep records an integrity check flagged as suspect' })
     .option('include-weak', { type: 'boolean', default: false, describe: 'keep records of weak problems' })
     // The query engine's bounds (DuckDB); defaults: every core, 1GB, spill under the system temp folder.
@@ -56,6 +58,7 @@ export function filterFromArgs(a: FilterArgs): RecordFilter {
   if (a.round?.length) f.rounds = a.round;
   if (a.provider?.length) f.providers = a.provider;
   if (a.model?.length) f.models = a.model;
+  if (a.precision?.length) f.precisions = a.precision;
   return f;
 }
 

@@ -4,13 +4,13 @@
  * vary the parameters (so later rounds bring new ideas). implVariants vary a secondary parameter
  * per implementation index (block size, chunk, tile).
  */
-import type { Backend } from '../../verify/protocol.ts';
+import type { Backend, Precision } from '../../verify/protocol.ts';
 import type { IdeaCategory } from '../../provider.ts';
 import type { Family, SupportedAnalysis } from './analysis.ts';
 import type { Params } from './kernel-parts.ts';
 import { TRANSCENDENTAL } from './ops.ts';
 
-export const CATALOGUE_VERSION = 'builtin-catalogue-v1';
+export const CATALOGUE_VERSION = 'builtin-catalogue-v2'; // v2: triton templates, fp16/bf16 CUDA elementwise
 
 export interface CatalogueIdea {
   category: IdeaCategory;
@@ -224,15 +224,108 @@ function cudaMatmul(): Entry[] {
   ];
 }
 
-export function templateFor(family: Family, backend: Backend): string {
-  const f = family === 'linear' ? 'matmul' : family === 'unary' || family === 'binary' ? `elementwise_${family}` : family;
-  return `${backend}/${f}`;
+function tritonEntries(family: Family): Entry[] {
+  if (family === 'unary' || family === 'binary') {
+    const base = { block: 4096, warps: 8 };
+    return [
+      { category: 'memory_access', params: base, implVariants: [{}, { block: 2048, warps: 4 }],
+        text: 'Triton: one 4096-element tile per program, masked contiguous loads in the tensor\'s dtype, fp32 arithmetic, one store.' },
+      { category: 'parallelism_occupancy', params: { block: 1024, warps: 4 }, implVariants: [{}, { block: 512, warps: 2 }],
+        text: 'Triton: small 1024-element tiles with 4 warps, so many programs are resident per SM to hide memory latency.' },
+      { category: 'async_latency_hiding', params: { block: 16384, warps: 16 }, implVariants: [{}, { block: 8192, warps: 8 }],
+        text: 'Triton: large 16K-element tiles with 16 warps, many loads in flight per program.' },
+    ];
+  }
+  if (family === 'softmax') {
+    return [
+      { category: 'memory_access', params: { strategy: 'online', block: 4096, warps: 8 }, implVariants: [{}, { block: 8192, warps: 16 }],
+        text: 'Triton online softmax: one program per row loops over 4096-column tiles keeping a running max and rescaled sum (one read), then writes exp(x - max) / sum.' },
+      { category: 'compute_instructions', params: { strategy: 'two_pass', block: 4096, warps: 8 }, implVariants: [{}, { block: 2048, warps: 4 }],
+        text: 'Triton two-pass softmax: a max pass, then a sum-of-exp pass with one exp per element (no rescaling), then the write pass.' },
+      { category: 'parallelism_occupancy', params: { strategy: 'online', block: 1024, warps: 4 }, implVariants: [{}],
+        text: 'Triton online softmax with 1024-column tiles and 4 warps: more rows resident per SM.' },
+    ];
+  }
+  if (family === 'layernorm') {
+    return [
+      { category: 'parallelism_occupancy', params: { block: 4096, warps: 8 }, implVariants: [{}, { block: 8192, warps: 8 }],
+        text: 'Triton layer norm split over row chunks: per-chunk mean and M2 (fp32), combined exactly by Chan\'s formula in the normalise kernel, so long rows fill every SM.' },
+      { category: 'memory_access', params: { block: 16384, warps: 16 }, implVariants: [{}],
+        text: 'Triton layer norm with 16K-element chunks: fewer partials to combine, each chunk read once per pass with wide loads.' },
+      { category: 'precision', params: { block: 2048, warps: 4 }, implVariants: [{}],
+        text: 'Triton layer norm with small 2K chunks: many short fp32 partial sums (smaller rounding error), combined by Chan\'s formula.' },
+    ];
+  }
+  if (family === 'reduction') {
+    return [
+      { category: 'memory_access', params: { blockR: 32, blockN: 128, warps: 8 }, implVariants: [{}, { blockR: 64, blockN: 64 }],
+        text: 'Triton reduction: programs tile the contiguous inner dim (128 columns) and loop over the reduced dim in 32-row tiles, fp32 accumulators.' },
+      { category: 'parallelism_occupancy', params: { blockR: 16, blockN: 64, warps: 4 }, implVariants: [{}],
+        text: 'Triton reduction with narrow 64-column tiles: twice as many programs for a small number of outputs.' },
+      { category: 'async_latency_hiding', params: { blockR: 64, blockN: 256, warps: 8 }, implVariants: [{}],
+        text: 'Triton reduction with 64 x 256 tiles: more independent loads in flight per program.' },
+    ];
+  }
+  return [
+    { category: 'compute_instructions', params: { bm: 128, bn: 128, bk: 32, warps: 8, stages: 3 }, implVariants: [{}, { bk: 64, stages: 4 }],
+      text: 'Triton tl.dot matmul, 128x128x32 tiles, fp32 accumulation, grouped launch order for L2 reuse, 3 pipeline stages (tensor cores at fp16/bf16; IEEE fp32 at fp32).' },
+    { category: 'async_latency_hiding', params: { bm: 128, bn: 256, bk: 64, warps: 8, stages: 3 }, implVariants: [{}],
+      text: 'Triton tl.dot matmul with 128x256x64 tiles and software pipelining (3 stages) to keep the tensor cores fed.' },
+    { category: 'parallelism_occupancy', params: { bm: 64, bn: 64, bk: 32, warps: 4, stages: 4 }, implVariants: [{}],
+      text: 'Triton tl.dot matmul with 64x64 tiles: more programs for small or thin outputs.' },
+  ];
 }
 
-export function catalogueFor(analysis: SupportedAnalysis, backend: Backend): CatalogueIdea[] {
+function cudaHalfEntries(family: Family): Entry[] {
+  if (family === 'softmax') {
+    return [
+      { category: 'memory_access', params: { threads: 1024 }, implVariants: [{}, { threads: 512 }],
+        text: 'fp16/bf16 softmax: one block per row, 16-byte loads of 8 elements, online (max, sum) per thread in fp32, block combine, then one write pass.' },
+      { category: 'parallelism_occupancy', params: { threads: 256 }, implVariants: [{}],
+        text: 'fp16/bf16 online softmax with 256-thread blocks, several rows resident per SM.' },
+    ];
+  }
+  if (family === 'reduction') {
+    return [
+      { category: 'memory_access', params: { splitY: 4 }, implVariants: [{}, { splitY: 8 }],
+        text: 'fp16/bf16 reduction: 128 threads along the contiguous inner dim, 4 warps splitting the reduced dim, four fp32 partial accumulators per thread, combined in shared memory.' },
+      { category: 'async_latency_hiding', params: { splitY: 8 }, implVariants: [{}],
+        text: 'fp16/bf16 reduction with 8 row splits per column tile: more loads in flight per SM.' },
+    ];
+  }
+  if (family !== 'unary') return [];
+  const base = { block: 256, grid: 'exact', waves: 4 };
+  return [
+    { category: 'memory_access', params: base, implVariants: [{}, { block: 512 }],
+      text: 'fp16/bf16: 16-byte loads of 8 elements as four half2/bf162 pairs, fp32 arithmetic, packed round-to-nearest stores, one vector per thread over an exact grid.' },
+    { category: 'parallelism_occupancy', params: { ...base, block: 1024 }, implVariants: [{}],
+      text: 'fp16/bf16 vector loads with 1024-thread blocks over an exact grid.' },
+    { category: 'async_latency_hiding', params: { ...base, grid: 'persistent' }, implVariants: [{}, { waves: 8 }],
+      text: 'fp16/bf16 vector loads in a grid-stride loop over a persistent grid (4 waves of blocks per SM).' },
+  ];
+}
+
+/** Why the builtin catalogue has nothing for this family at this backend and precision, or null. */
+export function unsupportedCombination(family: Family, backend: Backend, precision: Precision): string | null {
+  if (precision === 'fp32' || backend === 'triton') return null;
+  if (backend === 'cpu') return `the builtin cpu templates compute fp32 only: no ${precision} C++ template (use precision fp32, or backend triton/cuda on a GPU host)`;
+  if (cudaHalfEntries(family).length === 0) return `no builtin ${precision} CUDA template for family ${family} (the builtin ${precision} CUDA templates cover elementwise, softmax and reductions; backend triton covers every family at ${precision})`;
+  return null;
+}
+
+export function templateFor(family: Family, backend: Backend, precision: Precision = 'fp32'): string {
+  const f = family === 'linear' ? 'matmul' : family === 'unary' || family === 'binary' ? `elementwise_${family}` : family;
+  if (backend === 'triton') return `triton/${f === 'elementwise_unary' || f === 'elementwise_binary' ? 'elementwise' : f}`;
+  return backend === 'cuda' && precision !== 'fp32' ? `cuda-half/${f}` : `${backend}/${f}`;
+}
+
+export function catalogueFor(analysis: SupportedAnalysis, backend: Backend, precision: Precision = 'fp32'): CatalogueIdea[] {
   const family = analysis.op.family;
+  if (unsupportedCombination(family, backend, precision)) return [];
   let entries: Entry[];
-  if (backend === 'cpu') {
+  if (backend === 'triton') entries = tritonEntries(family);
+  else if (precision !== 'fp32') entries = cudaHalfEntries(family);
+  else if (backend === 'cpu') {
     if (family === 'unary' || family === 'binary') entries = cpuElementwise(analysis);
     else if (family === 'softmax') entries = cpuSoftmax();
     else if (family === 'layernorm') entries = cpuLayerNorm();
@@ -245,6 +338,6 @@ export function catalogueFor(analysis: SupportedAnalysis, backend: Backend): Cat
     else if (family === 'reduction') entries = cudaReduction();
     else entries = cudaMatmul();
   }
-  const template = templateFor(family, backend);
+  const template = templateFor(family, backend, precision);
   return entries.map((e) => ({ ...e, template }));
 }

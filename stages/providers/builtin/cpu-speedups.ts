@@ -33,9 +33,9 @@ async function main(): Promise<void> {
         key: problemKey(code), source: 'builtin', file: null, level: Number(level.replace('level', '')),
         problemId: Number(file.split('_')[0]), name: file.replace(/\.py$/, ''), code,
       };
-      const ideas = await provider.proposeIdeas({ problem, backend: 'cpu', round: 1, count: perProblem, history: [] });
+      const ideas = await provider.proposeIdeas({ problem, backend: 'cpu', precision: 'fp32', round: 1, count: perProblem, history: [] });
       for (const [k, idea] of ideas.ideas.entries()) {
-        const impl = await provider.implement({ problem, backend: 'cpu', idea, implIndex: 0, seeds: [] });
+        const impl = await provider.implement({ problem, backend: 'cpu', precision: 'fp32', idea, implIndex: 0, seeds: [] });
         const cand = join(scratch, `${problem.name}_${k}.py`);
         writeFileSync(cand, impl.source ?? '');
         const { stdout } = await execa(python, [CHECK, path, cand, '20'], { reject: false });

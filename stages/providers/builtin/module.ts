@@ -18,7 +18,6 @@ export function renderModule(parts: KernelParts, header: string): string {
     .digest('hex')
     .slice(0, 12);
   const name = `kf_${parts.backend}_${parts.label.replace(/[^A-Za-z0-9_]/g, '_')}_${hash}`;
-  const args = Array.from({ length: parts.inputs }, (_, i) => `x${i}`);
   const cuda = parts.backend === 'cuda';
   const load = cuda
     ? [
@@ -50,13 +49,21 @@ export function renderModule(parts: KernelParts, header: string): string {
     ')',
     '',
     '',
+    ...modelNewClass(parts.init, parts.inputs, [`return ${parts.call}`]),
+  ].join('\n');
+}
+
+/** The ModelNew class lines: the reference's constructor arguments accepted, `init` and a forward of `inputs` tensors. */
+export function modelNewClass(init: string[], inputs: number, forward: string[]): string[] {
+  const args = Array.from({ length: inputs }, (_, i) => `x${i}`);
+  return [
     'class ModelNew(nn.Module):',
     '    def __init__(self, *args, **kwargs):',
     '        super().__init__()',
-    ...parts.init.map((l) => `        ${l}`),
+    ...init.map((l) => `        ${l}`),
     '',
     `    def forward(self, ${args.join(', ')}):`,
-    `        return ${parts.call}`,
+    ...forward.map((l) => `        ${l}`),
     '',
-  ].join('\n');
+  ];
 }

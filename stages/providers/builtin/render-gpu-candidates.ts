@@ -76,9 +76,9 @@ async function main(): Promise<void> {
       console.log(`${row.name}: skipped (${reason})`);
       continue;
     }
-    const ideas = await provider.proposeIdeas({ problem, backend: 'cuda', round: 1, count: 100, history: [] });
+    const ideas = await provider.proposeIdeas({ problem, backend: 'cuda', precision: 'fp32', round: 1, count: 100, history: [] });
     for (const [i, idea] of ideas.ideas.slice(0, maxPerProblem).entries()) {
-      const impl = await provider.implement({ problem, backend: 'cuda', idea, implIndex: 0, seeds: [] });
+      const impl = await provider.implement({ problem, backend: 'cuda', precision: 'fp32', idea, implIndex: 0, seeds: [] });
       const file = join(dir, `cand_${i}_${idea.category}.py`);
       if (!impl.source) {
         console.log(`${row.name} #${i}: render failed: ${impl.failure}`);

@@ -13,8 +13,35 @@ import { cudaSoftmax } from './cuda/softmax.ts';
 import { cudaLayerNorm } from './cuda/layernorm.ts';
 import { cudaReduction } from './cuda/reduction.ts';
 import { cudaMatmul } from './cuda/matmul.ts';
+import { cudaHalfReduction, cudaHalfSoftmax, cudaHalfUnary, type HalfPrecision } from './cuda/half.ts';
+import { renderTritonModule, type TritonParts } from './triton/parts.ts';
+import { tritonElementwise, tritonLayerNorm, tritonMatmul, tritonReduction, tritonSoftmax } from './triton/kernels.ts';
+import type { Precision } from '../../verify/protocol.ts';
 
 type Template = (analysis: SupportedAnalysis, params: Params) => KernelParts;
+type PrecisionTemplate = (analysis: SupportedAnalysis, params: Params, precision: Precision) => KernelParts;
+type TritonTemplate = (analysis: SupportedAnalysis, params: Params, precision: Precision) => TritonParts;
+
+function half(template: (a: SupportedAnalysis, p: Params, precision: HalfPrecision) => KernelParts): PrecisionTemplate {
+  return (a, p, precision) => {
+    if (precision === 'fp32') throw new TemplateError('cuda-half templates need fp16 or bf16');
+    return template(a, p, precision);
+  };
+}
+
+const HALF_TEMPLATES: Record<string, PrecisionTemplate> = {
+  'cuda-half/elementwise_unary': half(cudaHalfUnary),
+  'cuda-half/softmax': half(cudaHalfSoftmax),
+  'cuda-half/reduction': half(cudaHalfReduction),
+};
+
+const TRITON_TEMPLATES: Record<string, TritonTemplate> = {
+  'triton/elementwise': tritonElementwise,
+  'triton/softmax': tritonSoftmax,
+  'triton/layernorm': tritonLayerNorm,
+  'triton/reduction': tritonReduction,
+  'triton/matmul': tritonMatmul,
+};
 
 const TEMPLATES: Record<string, Template> = {
   'cpu/elementwise_unary': cpuUnary,
@@ -34,7 +61,7 @@ const TEMPLATES: Record<string, Template> = {
 export interface Rendered {
   source: string;
   /** The template and the exact parameters used: the Generation prompt of a builtin record. */
-  description: { template: string; params: Params; catalogue: string };
+  description: { template: string; params: Params; catalogue: string; precision: Precision };
 }
 
 /** Parameters of an idea for one implementation index: the idea's base, overridden by a variant. */
@@ -43,11 +70,17 @@ export function paramsFor(idea: CatalogueIdea, implIndex: number): Params {
   return { ...idea.params, ...variants[implIndex % variants.length] };
 }
 
-export function renderIdea(analysis: SupportedAnalysis, idea: CatalogueIdea, implIndex: number, catalogue: string): Rendered {
-  const template = TEMPLATES[idea.template];
-  if (!template) throw new TemplateError(`no template ${idea.template}`);
+export function renderIdea(analysis: SupportedAnalysis, idea: CatalogueIdea, implIndex: number, catalogue: string,
+  precision: Precision = 'fp32'): Rendered {
   const params = paramsFor(idea, implIndex);
-  const parts = template(analysis, params);
-  const header = `kernelforge builtin template ${idea.template} ${JSON.stringify(params)}`;
-  return { source: renderModule(parts, header), description: { template: idea.template, params, catalogue } };
+  // fp32 keeps the header (and so the source and its cached verdicts) it had before precision existed.
+  const header = `kernelforge builtin template ${idea.template}${precision === 'fp32' ? '' : ` ${precision}`} ${JSON.stringify(params)}`;
+  const description = { template: idea.template, params, catalogue, precision };
+  const triton = TRITON_TEMPLATES[idea.template];
+  if (triton) return { source: renderTritonModule(triton(analysis, params, precision), header), description };
+  const half = HALF_TEMPLATES[idea.template];
+  const template = TEMPLATES[idea.template];
+  if (!template && !half) throw new TemplateError(`no template ${idea.template}`);
+  const parts = half ? half(analysis, params, precision) : template!(analysis, params);
+  return { source: renderModule(parts, header), description };
 }

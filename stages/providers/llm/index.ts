@@ -7,7 +7,8 @@ import { crashPoint } from '../../core/crash-point.ts';
 import type { ChatMessage, ChatResult, LlmClient } from '../../core/llm-client.ts';
 import type { Generation, IdeaRequest, IdeaResponse, Implementation, ImplementRequest, Provider } from '../../provider.ts';
 import { extractIdeas, extractKernelSource } from './extract.ts';
-import { PROMPT_VERSION, renderIdeasPrompt, renderImplementPrompt, systemPrompt } from './prompts.ts';
+import type { Backend } from '../../verify/protocol.ts';
+import { PROMPT_VERSION, promptVersionFor, renderIdeasPrompt, renderImplementPrompt, systemPrompt } from './prompts.ts';
 
 export interface LlmProviderOptions {
   client: LlmClient;
@@ -25,11 +26,16 @@ export class LlmProvider implements Provider {
     this.model = options.model;
   }
 
+  /** The Triton variant of the prompts is its own version in the records and the LLM cache. */
+  promptVersionFor(backend: Backend): string {
+    return promptVersionFor(backend);
+  }
+
   async proposeIdeas(request: IdeaRequest): Promise<IdeaResponse> {
     const messages = this.messages(
-      renderIdeasPrompt({ problemCode: request.problem.code, backend: request.backend, count: request.count, history: request.history }),
+      renderIdeasPrompt({ problemCode: request.problem.code, backend: request.backend, precision: request.precision, count: request.count, history: request.history }),
     );
-    const result = await this.options.client.complete({ messages, promptVersion: PROMPT_VERSION, purpose: 'ideas', sampleIndex: 0 });
+    const result = await this.options.client.complete({ messages, promptVersion: promptVersionFor(request.backend), purpose: 'ideas', sampleIndex: 0 });
     crashPoint('llm:ideas-replied');
     const parsed = extractIdeas(result.text);
     const ideas = parsed.map((idea) => ({ id: '', round: request.round, text: idea.text, category: idea.category }));
@@ -39,11 +45,11 @@ export class LlmProvider implements Provider {
 
   async implement(request: ImplementRequest): Promise<Implementation> {
     const messages = this.messages(
-      renderImplementPrompt({ problemCode: request.problem.code, backend: request.backend, idea: request.idea.text, seeds: request.seeds }),
+      renderImplementPrompt({ problemCode: request.problem.code, backend: request.backend, precision: request.precision, idea: request.idea.text, seeds: request.seeds }),
     );
     // The implementation index is part of the request so that M samples of one prompt are M cache
     // entries, not one answer served M times.
-    const result = await this.options.client.complete({ messages, promptVersion: PROMPT_VERSION, purpose: 'implement', sampleIndex: request.implIndex });
+    const result = await this.options.client.complete({ messages, promptVersion: promptVersionFor(request.backend), purpose: 'implement', sampleIndex: request.implIndex });
     crashPoint('llm:implementation-replied');
     const source = extractKernelSource(result.text);
     return {

@@ -5,13 +5,21 @@
  */
 import { readFileSync } from 'node:fs';
 import type { IdeaOutcome, SeedKernel } from '../../provider.ts';
-import type { Backend } from '../../verify/protocol.ts';
+import type { Backend, Precision } from '../../verify/protocol.ts';
 
 const dir = new URL('./prompts/', import.meta.url);
 const read = (name: string): string => readFileSync(new URL(name, dir), 'utf8');
 
 export const PROMPT_VERSION = read('VERSION').trim();
-const templates = { system: read('system.md'), ideas: read('ideas.md'), implement: read('implement.md') };
+const templates = { system: read('system.md'), ideas: read('ideas.md'), implement: read('implement.md'), implementTriton: read('implement-triton.md') };
+
+/**
+ * The prompt variant of a backend, recorded per record as `<version>:<variant>` (prompt_version): the
+ * Triton variant asks for @triton.jit kernels, the others for load_inline extensions.
+ */
+export function promptVersionFor(backend: Backend): string {
+  return backend === 'triton' ? `${PROMPT_VERSION}:triton` : PROMPT_VERSION;
+}
 
 function render(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
@@ -29,26 +37,39 @@ const BACKEND_DESCRIPTION: Record<Backend, string> = {
 const BACKEND_INSTRUCTIONS: Record<Backend, string> = {
   cuda: 'Write the kernel in CUDA C++ (pass it as cuda_sources).',
   cpu: 'Write the kernel in C++ for the CPU (pass it as cpp_sources; OpenMP is allowed with -fopenmp). There is no GPU.',
-  triton: 'Write the kernels in Triton (@triton.jit functions launched from ModelNew.forward as kernel[grid](...)); no load_inline.',
+  triton: 'No load_inline and no CUDA C++: the module is imported from a file, and Triton compiles the kernels at their first launch.',
 };
+
+const DTYPE: Record<Precision, string> = { fp32: 'float32', fp16: 'float16', bf16: 'bfloat16' };
+
+/** KernelBench's precision, said in the prompt: every float input and weight arrives in this dtype. */
+export function precisionDescription(precision: Precision): string {
+  const tol = precision === 'fp32' ? '1e-4' : '1e-2';
+  const advice = precision === 'fp32'
+    ? 'Compute in fp32: lower precision (fp16, bf16, TF32, fast-math) is flagged.'
+    : `Load and store ${DTYPE[precision]}, accumulate in fp32; going below ${precision} (fp8, int8) is flagged.`;
+  return `All float inputs and weights are ${DTYPE[precision]} (precision ${precision}); outputs are compared at atol=rtol=${tol}. ${advice}`;
+}
 
 export function systemPrompt(): string {
   return templates.system.trim();
 }
 
-export function renderIdeasPrompt(input: { problemCode: string; backend: Backend; count: number; history: IdeaOutcome[] }): string {
+export function renderIdeasPrompt(input: { problemCode: string; backend: Backend; precision: Precision; count: number; history: IdeaOutcome[] }): string {
   return render(templates.ideas, {
     problem_code: input.problemCode.trim(),
     backend_description: BACKEND_DESCRIPTION[input.backend],
+    precision_description: precisionDescription(input.precision),
     count: String(input.count),
     history: renderHistory(input.history),
   }).trim();
 }
 
-export function renderImplementPrompt(input: { problemCode: string; backend: Backend; idea: string; seeds: SeedKernel[] }): string {
-  return render(templates.implement, {
+export function renderImplementPrompt(input: { problemCode: string; backend: Backend; precision: Precision; idea: string; seeds: SeedKernel[] }): string {
+  return render(input.backend === 'triton' ? templates.implementTriton : templates.implement, {
     problem_code: input.problemCode.trim(),
     backend_instructions: BACKEND_INSTRUCTIONS[input.backend],
+    precision_description: precisionDescription(input.precision),
     idea: input.idea.trim(),
     seeds: renderSeeds(input.seeds),
   }).trim();

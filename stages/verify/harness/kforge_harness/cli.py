@@ -50,6 +50,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     g = p.add_argument_group("job settings for --problems/--candidates")
     g.add_argument("--backend", choices=BACKENDS, default="cuda")
     g.add_argument("--tolerance", choices=("default", "loose"), default="default")
+    g.add_argument("--precision", choices=("fp32", "fp16", "bf16"), default="fp32",
+                   help="dtype inputs, weights and both models are cast to (KernelBench's precision)")
     g.add_argument("--trials", type=int, default=5)
     g.add_argument("--warmup", type=int, default=3)
     g.add_argument("--repeats", type=int, default=20)
@@ -199,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
                 jobs = todo(list(_read_jobs(f, emit)))
             driver.run_many(jobs, emit)
         else:
-            settings = {"backend": args.backend, "tolerance_policy": args.tolerance, "trials": args.trials,
+            settings = {"backend": args.backend, "precision": args.precision, "tolerance_policy": args.tolerance, "trials": args.trials,
                         "timing": {"warmup": args.warmup, "repeats": args.repeats}, "timeout_s": args.timeout,
                         "seed": args.seed, "compile_reference": args.compile_reference}
             jobs = todo(build_jobs(args.problems, args.candidates, settings, warn=log))

@@ -85,7 +85,7 @@ def _close(o: torch.Tensor, r: torch.Tensor, atol: float, rtol: float) -> bool:
     return chunked.all_close(o, r, atol, rtol, _allclose)
 
 
-def compare(out: Any, ref: Any, policy: str) -> Comparison:
+def compare(out: Any, ref: Any, policy: str, precision: str = "fp32") -> Comparison:
     """Values only (call check_structure first). Errors over all output tensors."""
     outs, refs = flatten_output(out), flatten_output(ref)
     max_abs = max_rel = 0.0
@@ -96,7 +96,7 @@ def compare(out: Any, ref: Any, policy: str) -> Comparison:
         a, rel = _errors(o, r)
         max_abs, max_rel = max(max_abs, a), max(max_rel, rel)
         for p in POLICIES:
-            atol, rtol = tolerance_for(p, r.dtype)
+            atol, rtol = tolerance_for(p, r.dtype, precision)
             passing[p] = passing[p] and _close(o, r, atol, rtol)
     return Comparison(passing[policy], max_abs, max_rel, {p for p, ok in passing.items() if ok})
 

@@ -74,7 +74,7 @@ def run_correctness(
         ref_out = call(ref_model, clone_inputs(inputs), device, "Model.forward")
         sizes = output_bytes(ref_out)
         if trial == 0:
-            atol, rtol = correctness.tolerance_for(policy, correctness.output_dtype(ref_out))
+            atol, rtol = correctness.tolerance_for(policy, correctness.output_dtype(ref_out), job.precision)
             result["atol"], result["rtol"] = atol, rtol
         cand_inputs = clone_inputs(inputs)
         poison_free_memory(device, sizes)
@@ -85,7 +85,7 @@ def run_correctness(
             correctness.check_structure(out, ref_out, device)
         except correctness.OutputMismatch as e:
             raise Stop("correctness", f"trial {trial + 1}: {e}", (e.flag,) if e.flag else ()) from e
-        cmp = correctness.compare(out, ref_out, policy)
+        cmp = correctness.compare(out, ref_out, policy, job.precision)
         max_abs, max_rel = max(max_abs, cmp.max_abs), max(max_rel, cmp.max_rel)
         passes &= cmp.policies
         result["max_abs_error"], result["max_rel_error"] = finite_or_none(max_abs), finite_or_none(max_rel)
@@ -96,7 +96,7 @@ def run_correctness(
             inputs_unchanged = False
         first_bits = correctness.fingerprint(out)
         del cand_inputs, out
-        repeats.add(_repeat(cand_model, inputs, ref_out, sizes, first_bits, cmp.passed, policy, device))
+        repeats.add(_repeat(cand_model, inputs, ref_out, sizes, first_bits, cmp.passed, (policy, job.precision), device))
         del inputs, ref_out
     result["inputs_unchanged"], result["deterministic"] = inputs_unchanged, repeats <= {"bitwise"}
     if not inputs_unchanged:
@@ -116,7 +116,7 @@ def run_correctness(
 
 
 def _repeat(cand_model: Any, inputs: list[Any], ref_out: Any, sizes: list[int], first_bits: list[Any],
-            first_passed: bool, policy: str, device: torch.device) -> str:
+            first_passed: bool, policy: tuple[str, str], device: torch.device) -> str:
     """A second candidate run on the same inputs, NaN-poisoned again: 'bitwise' when its bits equal the
     first run's, 'within_tolerance' when they differ but both runs pass the policy against the reference,
     'beyond' when they differ and either does not (an uninitialised or out-of-bounds read that happened
@@ -132,7 +132,7 @@ def _repeat(cand_model: Any, inputs: list[Any], ref_out: Any, sizes: list[int], 
         return "beyond"
     if correctness.fingerprint(again) == first_bits:
         return "bitwise"
-    passed = first_passed and correctness.compare(again, ref_out, policy).passed
+    passed = first_passed and correctness.compare(again, ref_out, *policy).passed
     return "within_tolerance" if passed else "beyond"
 
 
@@ -153,7 +153,7 @@ def run_timing(
         def recheck(out: Any) -> None:
             try:
                 correctness.check_structure(out, ref_out, device)
-                ok = correctness.compare(out, ref_out, job.tolerance_policy).passed
+                ok = correctness.compare(out, ref_out, job.tolerance_policy, job.precision).passed
             except correctness.OutputMismatch:
                 ok = False
             mismatches[who] += 0 if ok else 1

@@ -40,7 +40,7 @@ FLAG_DOCS: dict[str, str] = {
     "static:patches_harness": "assigns to torch/time/builtins/sys names, imports or inspects the harness",
     "static:cross_call_cache": "keeps results across calls keyed on pointers, shapes or call counts",
     "static:tensor_subclass": "defines a tensor subclass (__torch_function__/__torch_dispatch__/_make_subclass)",
-    "precision_lowered": "computes in lower precision (fp16/bf16/TF32/fast-math) than the problem's dtype",
+    "precision_lowered": "computes in lower precision than the run's precision (at fp32: fp16/bf16/TF32/fast-math; at fp16: bf16/fp8/int8; at bf16: fp8/int8)",
 }
 
 SUSPECT_FLAGS: set[str] = {

@@ -1,6 +1,7 @@
 """Input draws: seeded, made on the device where torch allows it, cloned per consumer.
 
 Non-float inputs (int class targets, bool masks, token ids) keep their dtype: only the device moves.
+With a run precision (precision.py) float inputs are drawn as the problem draws them, then cast.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any, Callable
 import torch
 
 from . import chunked
+from .precision import cast
 
 
 def seed_everything(seed: int) -> None:
@@ -36,19 +38,21 @@ def _creating_on(device: torch.device) -> Any:
     return contextlib.nullcontext()
 
 
-def make_inputs(ref_module: types.ModuleType, seed: int, device: torch.device) -> list[Any]:
+def make_inputs(ref_module: types.ModuleType, seed: int, device: torch.device, dtype: Any = None) -> list[Any]:
     seed_everything(seed)
     with _creating_on(device):
         raw = ref_module.get_inputs()
-    return [to_device(x, device) for x in raw]
+    moved = [to_device(x, device) for x in raw]
+    return moved if dtype is None else cast(moved, dtype)
 
 
-def input_maker(ref_module: types.ModuleType, device: torch.device) -> Callable[[int], list[Any]]:
-    return lambda seed: make_inputs(ref_module, seed, device)
+def input_maker(ref_module: types.ModuleType, device: torch.device, dtype: Any = None) -> Callable[[int], list[Any]]:
+    return lambda seed: make_inputs(ref_module, seed, device, dtype)
 
 
-def init_inputs(ref_module: types.ModuleType, device: torch.device) -> list[Any]:
-    return [to_device(x, device) for x in ref_module.get_init_inputs()]
+def init_inputs(ref_module: types.ModuleType, device: torch.device, dtype: Any = None) -> list[Any]:
+    moved = [to_device(x, device) for x in ref_module.get_init_inputs()]
+    return moved if dtype is None else cast(moved, dtype)
 
 
 def clone_inputs(inputs: Any) -> Any:

@@ -81,9 +81,11 @@ def measure_cuda(device: torch.device) -> dict[str, Any]:
     finally:
         torch.backends.cuda.matmul.allow_tf32 = tf32
     bf16 = _matmul_rate(8192, torch.bfloat16, device, 10, timer)
+    fp16 = _matmul_rate(8192, torch.float16, device, 10, timer)  # the fp16 run's tensor-core peak
     torch.cuda.empty_cache()
     return {"bandwidth_bytes_per_s": bandwidth, "fp32_flops_per_s": fp32, "tf32_flops_per_s": tf32_rate,
-            "bf16_flops_per_s": bf16, "method": "cuda events, best of reps: 1 GiB copy, 8192^3 mm"}
+            "bf16_flops_per_s": bf16, "fp16_flops_per_s": fp16,
+            "method": "cuda events, best of reps: 1 GiB copy, 8192^3 mm"}
 
 
 def cpu_theoretical_flops() -> float | None:

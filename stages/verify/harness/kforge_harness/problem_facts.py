@@ -20,6 +20,7 @@ import torch
 
 from . import chunked
 from .flop_count import count_flops
+from .precision import cast
 from .tolerance import tolerance_for
 
 _allclose = torch.allclose
@@ -66,26 +67,28 @@ def _close(a: list[torch.Tensor], b: list[torch.Tensor], policy: str) -> bool:
     return True
 
 
-def _cache_key(ref_module: Any, device: Any, policy: str, seeds: tuple[int, int, int]) -> str:
+def _cache_key(ref_module: Any, device: Any, policy: str, seeds: tuple[int, int, int], dtype: Any) -> str:
     try:
         with open(ref_module.__file__, "rb") as f:
             code = f.read()
     except (OSError, AttributeError, TypeError):
         code = repr(id(ref_module)).encode()
-    return hashlib.sha256(code + f"|{device}|{policy}|{seeds}".encode()).hexdigest()
+    return hashlib.sha256(code + f"|{device}|{policy}|{seeds}|{dtype}".encode()).hexdigest()
 
 
 def measure_problem(ref_module: Any, make_inputs: Callable[[int], list], device: Any, policy: str,
-                    seeds: tuple[int, int, int] = FACT_SEEDS) -> dict:
-    """Facts of the problem as judged with `seeds`: (init seed of Model(*init), first draw, second draw)."""
-    key = _cache_key(ref_module, device, policy, seeds)
+                    seeds: tuple[int, int, int] = FACT_SEEDS, dtype: Any = None) -> dict:
+    """Facts of the problem as judged with `seeds`: (init seed of Model(*init), first draw, second draw).
+    `dtype`: the run precision's dtype (init inputs and the model cast to it, as make_inputs casts its
+    draws), so min_bytes counts the bytes of that dtype."""
+    key = _cache_key(ref_module, device, policy, seeds, dtype)
     if key not in _CACHE:
-        _CACHE[key] = _measure(ref_module, make_inputs, device, policy, seeds)
+        _CACHE[key] = _measure(ref_module, make_inputs, device, policy, seeds, dtype)
     return json.loads(json.dumps(_CACHE[key]))  # a copy the caller may change
 
 
 def _measure(ref_module: Any, make_inputs: Callable[[int], list], device: Any, policy: str,
-             seeds: tuple[int, int, int]) -> dict[str, Any]:
+             seeds: tuple[int, int, int], dtype: Any = None) -> dict[str, Any]:
     facts: dict[str, Any] = {"input_shapes": None, "input_dtypes": [], "flops": None, "min_bytes": None,
                              "weak_problem": None, "weak_reasons": []}
     reasons: list[str] = facts["weak_reasons"]
@@ -94,8 +97,9 @@ def _measure(ref_module: Any, make_inputs: Callable[[int], list], device: Any, p
         facts["input_shapes"] = json.dumps([list(x.shape) if isinstance(x, torch.Tensor) else None for x in inputs])
         facts["input_dtypes"] = [_dtype_name(x) for x in inputs]
         init = _to_device(list(ref_module.get_init_inputs()), device)
+        init = init if dtype is None else cast(init, dtype)
         torch.manual_seed(seeds[0])  # as the worker seeds Model(*init): the same parameters
-        model = ref_module.Model(*init).to(device)
+        model = ref_module.Model(*init).to(device) if dtype is None else ref_module.Model(*init).to(device, dtype)
         with torch.no_grad():
             first = _flat(model(*inputs))
             # One extra output alive at a time: KernelBench's largest draws are 6 GB each.

@@ -27,6 +27,7 @@ VERIFIER_VERSION = Path(__file__).with_name("VERSION").read_text(encoding="utf-8
 VERDICT = json.loads(Path(__file__).with_name("verdict.json").read_text(encoding="utf-8"))
 BACKENDS = tuple(VERDICT["enums"]["backend"]["values"])
 TOLERANCE_POLICIES = tuple(VERDICT["enums"]["tolerance_policy"]["values"])
+PRECISIONS = tuple(VERDICT["enums"]["precision"]["values"])
 
 
 class JobError(ValueError):
@@ -48,6 +49,8 @@ class VerifyJob:
     timeout_s: float
     seed: int
     compile_reference: bool
+    # Last, with a default: positional constructions written before it existed stay valid (fp32).
+    precision: str = "fp32"
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> "VerifyJob":
@@ -61,6 +64,7 @@ class VerifyJob:
                 problem_key=str(problem.get("key", "")),
                 kernel_source=str(d["kernel_source"]),
                 backend=str(d.get("backend", "cuda")),
+                precision=str(d.get("precision", "fp32")),
                 tolerance_policy=str(d.get("tolerance_policy", "default")),
                 trials=int(d.get("trials", 5)),
                 warmup=int(timing.get("warmup", 3)),
@@ -73,6 +77,8 @@ class VerifyJob:
             raise JobError(f"malformed job: {e!r}") from e
         if job.backend not in BACKENDS:
             raise JobError(f"unknown backend {job.backend!r} (expected one of {BACKENDS})")
+        if job.precision not in PRECISIONS:
+            raise JobError(f"unknown precision {job.precision!r} (expected one of {PRECISIONS})")
         if job.tolerance_policy not in TOLERANCE_POLICIES:
             raise JobError(f"unknown tolerance_policy {job.tolerance_policy!r}")
         if job.trials < 1 or job.repeats < 1 or job.warmup < 0 or job.timeout_s <= 0:
@@ -85,6 +91,7 @@ class VerifyJob:
             "problem": {"name": self.problem_name, "code": self.problem_code, "key": self.problem_key},
             "kernel_source": self.kernel_source,
             "backend": self.backend,
+            "precision": self.precision,
             "tolerance_policy": self.tolerance_policy,
             "trials": self.trials,
             "timing": {"warmup": self.warmup, "repeats": self.repeats},
@@ -122,8 +129,9 @@ def empty_environment() -> dict[str, Any]:
     return _empties(VERDICT["objects"]["environment"], {})
 
 
-def empty_result(candidate_id: str, backend: str, policy: str, atol: float, rtol: float) -> dict[str, Any]:
-    given = {"candidate_id": candidate_id, "verifier_version": VERIFIER_VERSION, "backend": backend,
+def empty_result(candidate_id: str, backend: str, policy: str, atol: float, rtol: float,
+                 precision: str = "fp32") -> dict[str, Any]:
+    given = {"candidate_id": candidate_id, "verifier_version": VERIFIER_VERSION, "backend": backend, "precision": precision,
              "tolerance_policy": policy, "atol": atol, "rtol": rtol}
     return _empties(VERDICT["result"], given)
 
@@ -143,8 +151,8 @@ def failure_result(job: VerifyJob, stage: str, message: str, wall_s: float = 0.0
     """A result for a job whose worker produced none (timeout, crash, harness error)."""
     from .tolerance import tolerance_for
 
-    atol, rtol = tolerance_for(job.tolerance_policy, None)
-    r = empty_result(job.candidate_id, job.backend, job.tolerance_policy, atol, rtol)
+    atol, rtol = tolerance_for(job.tolerance_policy, None, job.precision)
+    r = empty_result(job.candidate_id, job.backend, job.tolerance_policy, atol, rtol, job.precision)
     r["fail_stage"] = stage
     r["fail_message"] = message
     r["wall_s"] = wall_s

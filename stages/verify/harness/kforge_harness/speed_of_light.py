@@ -3,9 +3,11 @@ max(FLOPs / peak FLOP rate, bytes / peak bandwidth).
 
 Peak rates are measured on the device itself, once, and cached in a JSON file keyed by device
 (env KFORGE_PEAKS_CACHE, else ~/.cache/kforge/peaks.json): a device-to-device copy (bytes read +
-written) and large matmuls in fp32, TF32 (CUDA) and bf16. The FLOP term uses the fastest of them,
-because a candidate that lowers precision and still passes is flagged 'precision_lowered', not
-'faster_than_light'. On the CPU, timing does not flush caches, so the bandwidth term also uses a
+written) and large matmuls in fp32, TF32 (CUDA), bf16 and fp16. At fp32 the FLOP term uses the fastest
+of them, because a candidate that lowers precision and still passes is flagged 'precision_lowered', not
+'faster_than_light'; at fp16/bf16 it uses the tensor-core rate of the half types (the run's own dtype;
+fp8/int8 would be 'precision_lowered'). The byte term counts the bytes of the run's dtype: the problem's
+facts are measured on the cast inputs and model. On the CPU, timing does not flush caches, so the bandwidth term also uses a
 cache-resident copy rate, and the FLOP term the CPU's theoretical vector peak (torch's CPU matmul
 may run on a generic BLAS far below what a hand-written kernel reaches).
 """
@@ -101,14 +103,22 @@ def _best(rates: dict[str, Any], names: tuple[str, ...]) -> float | None:
     return max(values) if values else None
 
 
-def floor_ms(flops: float | None, min_bytes: float | None, device: Any) -> float | None:
+# The matmul rates a precision's FLOP term may use (the fastest measured one of them).
+PEAK_NAMES = {
+    "fp32": ("fp32_flops_per_s", "tf32_flops_per_s", "bf16_flops_per_s", "fp16_flops_per_s",
+             "fp32_flops_per_s_theoretical"),
+    "fp16": ("fp16_flops_per_s", "bf16_flops_per_s", "fp32_flops_per_s_theoretical"),
+    "bf16": ("bf16_flops_per_s", "fp16_flops_per_s", "fp32_flops_per_s_theoretical"),
+}
+
+
+def floor_ms(flops: float | None, min_bytes: float | None, device: Any, precision: str = "fp32") -> float | None:
     """The least time any correct kernel can take, in ms; None when neither term is known."""
     if not flops and not min_bytes:
         return None
     rates = peak_rates(device)
     terms = []
-    peak_flops = _best(rates, ("fp32_flops_per_s", "tf32_flops_per_s", "bf16_flops_per_s",
-                                  "fp32_flops_per_s_theoretical"))
+    peak_flops = _best(rates, PEAK_NAMES[precision])
     bandwidth = _best(rates, ("bandwidth_bytes_per_s", "bandwidth_cached_bytes_per_s"))
     if flops and peak_flops:
         terms.append(float(flops) / peak_flops)

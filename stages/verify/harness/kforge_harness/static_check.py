@@ -10,15 +10,25 @@ from __future__ import annotations
 import ast
 import re
 
+from .precision import LOWP_KINDS, lowered_by
 from .static_python import PythonScan
 
 # Embedded native code (string literals). Comments inside those strings can match: acceptable for
 # patterns this specific.
+# Reduced-precision arithmetic in native code, by kind: which kinds are 'precision_lowered' depends on
+# the run's precision (precision.lowered_by: at fp16, fp16 code lowers nothing and fp8 does).
+_LOWP_NATIVE: dict[str, re.Pattern[str]] = {
+    "fp16": re.compile(r"__half2?\b|__float2half|__half2float|__hmul|__hadd|\b(?:at|c10)::Half\b|"
+                       r"\b(?:at|torch|c10)::k(?:Half|Float16)\b"),
+    "bf16": re.compile(r"__nv_bfloat162?\b|__float2bfloat16|__bfloat162float|__bfloat1622float2|"
+                       r"\b(?:at|c10)::BFloat16\b|\b(?:at|torch|c10)::kBFloat16\b"),
+    "fastmath": re.compile(r"-?-use_fast_math|-ffast-math"),
+    "tf32": re.compile(r"wmma::precision::tf32|__float_to_tf32|cvt\.rna\.tf32"),
+    "fp8": re.compile(r"__nv_fp8\w*|\b(?:at|torch|c10)::kFloat8\w*|\be4m3\b|\be5m2\b"),
+    "int8": re.compile(r"__dp4a|__dp2a|\b(?:at|torch|c10)::kChar\b|wmma::precision::s8|\bmma\.\w*\.s8\b"),
+}
+
 _NATIVE: dict[str, re.Pattern[str]] = {
-    "precision_lowered": re.compile(
-        r"__half2?\b|__float2half|__half2float|__nv_bfloat16|__float2bfloat16|__bfloat162float|"
-        r"\b(?:at|c10)::(?:Half|BFloat16)\b|\b(?:at|torch|c10)::k(?:Half|BFloat16|Float16)\b|"
-        r"-?-use_fast_math|-ffast-math|wmma::precision::tf32|__float_to_tf32|cvt\.rna\.tf32"),
     "static:streams_or_threads": re.compile(
         r"cudaStreamCreate|getStreamFromPool|std::thread|std::jthread|std::async|pthread_create|"
         r"cudaLaunchHostFunc|cudaStreamAddCallback"),
@@ -54,7 +64,12 @@ _PY_FALLBACK: dict[str, re.Pattern[str]] = {
     "static:uses_reference": re.compile(r"class\s+ModelNew\s*\(\s*Model\s*\)|kforge_reference"),
     "static:streams_or_threads": re.compile(r"\b(?:import|from)\s+(?:threading|multiprocessing|asyncio|concurrent)|torch\.cuda\.Stream"),
     "static:patches_harness": re.compile(r"^\s*(?:torch|time|builtins|sys)\.[\w.]+\s*=[^=]|kforge_harness|sys\._getframe", re.M),
-    "precision_lowered": re.compile(r"\.half\(\)|\.bfloat16\(\)|torch\.(?:float16|bfloat16|half)\b|allow_tf32\s*=\s*True"),
+}
+_PY_FALLBACK_LOWP: dict[str, re.Pattern[str]] = {
+    "fp16": re.compile(r"\.half\(\)|torch\.(?:float16|half)\b|tl\.float16\b"),
+    "bf16": re.compile(r"\.bfloat16\(\)|torch\.bfloat16\b|tl\.bfloat16\b"),
+    "tf32": re.compile(r"allow_tf32\s*=\s*True"),
+    "fp8": re.compile(r"float8_?e[45]m\w*|tl\.float8\w*"),
 }
 
 
@@ -69,9 +84,10 @@ def _strip_cpp_comments(text: str) -> str:
     return re.sub(r"//[^\n]*", " ", text)
 
 
-def check_source(source: str, backend: str) -> list[str]:
-    """Sorted, unique flags found by reading `source` (backend is 'cpu' or 'cuda'; the patterns are
-    the same for both, a CUDA stream in a cpu candidate is as suspect as in a cuda one)."""
+def check_source(source: str, backend: str, precision: str = "fp32") -> list[str]:
+    """Sorted, unique flags found by reading `source` (the patterns are the same for every backend, a
+    CUDA stream in a cpu candidate is as suspect as in a cuda one). 'precision_lowered' is judged
+    against the run's `precision`."""
     found: set[str] = set()
     try:
         tree: ast.AST | None = ast.parse(source)
@@ -81,14 +97,22 @@ def check_source(source: str, backend: str) -> list[str]:
     for flag, pattern in _NATIVE.items():
         if pattern.search(native):
             found.add(flag)
+    for kind, pattern in _LOWP_NATIVE.items():
+        if pattern.search(native):
+            found.add(f"lowp:{kind}")
     if _counts_calls(native):
         found.add("static:cross_call_cache")
     if tree is None:
         for flag, pattern in _PY_FALLBACK.items():
             if pattern.search(source):
                 found.add(flag)
+        found |= {f"lowp:{kind}" for kind, pattern in _PY_FALLBACK_LOWP.items() if pattern.search(source)}
     else:
         found |= PythonScan(tree).run()
+    kinds = {f.split(":", 1)[1] for f in found if f.startswith("lowp:")}
+    found = {f for f in found if not f.startswith("lowp:")}
+    if kinds & lowered_by(precision):
+        found.add("precision_lowered")
     if _NATIVE["static:tensor_subclass"].search(source):
         found.add("static:tensor_subclass")
     return sorted(found)

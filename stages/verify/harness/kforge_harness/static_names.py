@@ -30,7 +30,11 @@ _PATCH_ROOTS = ("torch", "time", "builtins", "sys", "kforge_harness", "numpy", "
 _INSPECT = {"sys._getframe", "inspect.stack", "inspect.currentframe", "inspect.getouterframes",
             "gc.get_objects", "gc.get_referrers", "gc.get_referents"}
 _FRAME_ATTRS = {"f_back", "f_globals", "f_locals", "tb_frame"}
-_LOW_DTYPES = {"torch.float16", "torch.half", "torch.bfloat16", "triton.language.float16", "triton.language.bfloat16"}
+# Reduced-precision dtypes by kind (precision.py decides which kinds are lower than the run's).
+_LOW_DTYPES = {"torch.float16": "fp16", "torch.half": "fp16", "torch.bfloat16": "bf16",
+               "torch.float8_e4m3fn": "fp8", "torch.float8_e5m2": "fp8", "torch.int8": "int8",
+               "tl.float16": "fp16", "tl.bfloat16": "bf16", "tl.float8e4nv": "fp8", "tl.float8e5": "fp8",
+               "tl.int8": "int8", "triton.language.float16": "fp16", "triton.language.bfloat16": "bf16"}
 # tl.dot's input_precision values as exact as fp32 (its default on the GPU, "tf32", is not; 3.x spelling).
 _FP32_DOT_PRECISIONS = {"ieee", "tf32x3"}
 _CONTAINER_CALLS = {"dict", "list", "set", "collections.OrderedDict", "collections.defaultdict",

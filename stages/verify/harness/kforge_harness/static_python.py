@@ -94,7 +94,7 @@ class PythonScan:
                 self._check_patch_target(t)
             if isinstance(node, ast.Assign) and any("allow_tf32" in (_dotted(t) or "") for t in node.targets):
                 if not (isinstance(node.value, ast.Constant) and node.value.value is False):
-                    self.found.add("precision_lowered")
+                    self.found.add("lowp:tf32")
         elif isinstance(node, ast.Call):
             self._check_call_anywhere(node)
         elif isinstance(node, ast.Attribute) and node.attr in _FRAME_ATTRS:
@@ -132,18 +132,21 @@ class PythonScan:
             self.found.add("static:streams_or_threads")
         if name in ("torch.backends.cuda.matmul.allow_tf32", "torch.set_float32_matmul_precision"):
             if not (node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value == "highest"):
-                self.found.add("precision_lowered")
+                self.found.add("lowp:tf32")
         if name.endswith(("autocast",)):
-            self.found.add("precision_lowered")
+            self.found.add("lowp:autocast")
         if name == "triton.language.dot" and self._dot_in_tf32(node):
-            self.found.add("precision_lowered")
+            self.found.add("lowp:tf32")
         method = node.func.attr if isinstance(node.func, ast.Attribute) else ""
         if method in ("half", "bfloat16") and not node.args:
-            self.found.add("precision_lowered")
+            self.found.add("lowp:fp16" if method == "half" else "lowp:bf16")
+        # .to(dtype) / .type(dtype) / dtype=..., and Triton's x.to(tl.float16)
         dtype_args = list(node.args) if method in ("to", "type") else []
-        dtype_args += [k.value for k in node.keywords if k.arg == "dtype"]
-        if any((self.resolve(a) or "") in _LOW_DTYPES for a in dtype_args):
-            self.found.add("precision_lowered")
+        dtype_args += [k.value for k in node.keywords if k.arg in ("dtype", "out_dtype")]
+        for a in dtype_args:
+            kind = _LOW_DTYPES.get(self.resolve(a) or "")
+            if kind:
+                self.found.add(f"lowp:{kind}")
 
     @staticmethod
     def _dot_in_tf32(node: ast.Call) -> bool:

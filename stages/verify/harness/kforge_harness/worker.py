@@ -46,7 +46,7 @@ import torch  # noqa: E402
 import torch.utils.cpp_extension  # noqa: E402,F401  (its import-time warnings are not build output)
 
 from . import arch_flags, backends, building, environment, evaluation, loading, problem_facts, profiling  # noqa: E402
-from . import poisoning, speed_of_light, static_check, triton_launches, triton_support  # noqa: E402
+from . import poisoning, precision, speed_of_light, static_check, triton_launches, triton_support  # noqa: E402
 from .flags import SUSPECT_FLAGS  # noqa: E402
 from .inputs import init_inputs, input_maker, seed_everything  # noqa: E402
 from .protocol import VerifyJob, derive_seed, empty_result, finite_or_none  # noqa: E402
@@ -73,7 +73,7 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
     result["env"] = environment.collect(device)
     scratch = Path.cwd()
 
-    findings = list(static_check.check_source(job.kernel_source, job.backend))
+    findings = list(static_check.check_source(job.kernel_source, job.backend, job.precision))
     result["static_findings"] = findings
     flags.extend(findings)
 
@@ -125,17 +125,19 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
 def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.device, build_dir: Path,
              result: dict[str, Any], flags: list[str], channel: StatusChannel,
              triton: tuple[str | None, set[str]] = (None, set())) -> None:
-    make_inputs = input_maker(ref_module, device)
-    init = init_inputs(ref_module, device)
+    # KernelBench's precision: float inputs, init inputs and both models' parameters in its dtype.
+    dtype = precision.torch_dtype(job.precision)
+    make_inputs = input_maker(ref_module, device, dtype)
+    init = init_inputs(ref_module, device, dtype)
     init_seed = derive_seed(job.seed, "init")
     try:
         seed_everything(init_seed)
-        ref_model = ref_module.Model(*init).to(device)
+        ref_model = ref_module.Model(*init).to(device, dtype)
     except Exception as e:
         raise evaluation.Stop("load", f"reference Model(*get_init_inputs()) raised {type(e).__name__}: {e}") from e
     try:
         seed_everything(init_seed)  # same seed: same-order parameters get the same values
-        cand_model = model_new(*init).to(device)
+        cand_model = model_new(*init).to(device, dtype)
     except Exception as e:
         raise evaluation.Stop("run", f"ModelNew(*get_init_inputs()) raised {type(e).__name__}: {e}") from e
     evaluation.check_device(device, "ModelNew construction")
@@ -147,7 +149,7 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
 
     try:
         seeds = (init_seed, derive_seed(job.seed, "trial", 0), derive_seed(job.seed, "trial", 1))
-        facts = problem_facts.measure_problem(ref_module, make_inputs, device, job.tolerance_policy, seeds)
+        facts = problem_facts.measure_problem(ref_module, make_inputs, device, job.tolerance_policy, seeds, dtype)
         result["problem_facts"].update(facts)
     except Exception as e:  # facts are evidence, not the verdict
         print(f"kforge: problem_facts failed: {type(e).__name__}: {e}", file=sys.stderr)
@@ -177,7 +179,7 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
 
     try:
         floor = speed_of_light.floor_ms(result["problem_facts"].get("flops"),
-                                        result["problem_facts"].get("min_bytes"), device)
+                                        result["problem_facts"].get("min_bytes"), device, job.precision)
     except Exception as e:
         print(f"kforge: speed_of_light failed: {type(e).__name__}: {e}", file=sys.stderr)
         floor = None
@@ -230,8 +232,8 @@ def main(argv: list[str] | None = None) -> None:
     channel = StatusChannel(args.status_fd)
     started = time.monotonic()
     job = VerifyJob.from_dict(json.loads(sys.stdin.read()))
-    atol, rtol = tolerance_for(job.tolerance_policy, None)
-    result = empty_result(job.candidate_id, job.backend, job.tolerance_policy, atol, rtol)
+    atol, rtol = tolerance_for(job.tolerance_policy, None, job.precision)
+    result = empty_result(job.candidate_id, job.backend, job.tolerance_policy, atol, rtol, job.precision)
     flags: list[str] = []
     if not args.no_network_isolation and not sandbox.isolate_network():
         flags.append("sandbox:network_open")
