@@ -4,7 +4,6 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { buildFromConfig } from '../../build/build-from-config.ts';
 import { expandDotted, loadRunConfig, mergeDeep, parseSetFlags, validateRunConfig } from '../../config/load.ts';
 import { ConfigError } from '../../../stages/core/errors/config-error.ts';
-import { BACKENDS } from '../../../stages/verify/protocol.ts';
 import { createProgress } from '../../progress.ts';
 import { Interrupt } from '../../run/interrupt.ts';
 import { readManifest } from '../../run/manifest.ts';
