@@ -12,6 +12,7 @@ import { listPartFilesOf } from './part-files.ts';
 import { writeRecordStreamParquet } from './parquet-writer.ts';
 import { rechunk, selectRecords } from './select-rows.ts';
 import type { KernelRecord } from './schema.ts';
+import { runLayout } from '../stages/core/run-layout.ts';
 
 const VersionEntry = z.object({
   version: z.string(),
@@ -105,8 +106,9 @@ export async function mergeIntoDataset(o: MergeOptions): Promise<MergeResult> {
     for await (const chunk of rechunk(fresh, 4096)) yield chunk.map((r) => ({ ...r, dataset_version: o.version }));
   }
   const vdir = versionDir(dir, o.version);
-  await mkdir(join(vdir, 'records'), { recursive: true });
-  const added = await writeRecordStreamParquet(stamped(), join(vdir, 'records', 'part-00000.parquet'));
+  const layout = runLayout(vdir);
+  await mkdir(layout.recordsDir, { recursive: true });
+  const added = await writeRecordStreamParquet(stamped(), layout.partFile(0));
 
   const entry: DatasetVersionEntry = { version: o.version, created_at: new Date().toISOString(), sources: [...o.inputs], added, duplicates };
   manifest.versions.push(entry);

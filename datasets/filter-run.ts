@@ -1,5 +1,5 @@
 /** `kforge filter`: stream the matching records of many inputs into one Parquet file. */
-import { join } from 'node:path';
+import { runLayout } from '../stages/core/run-layout.ts';
 import { filterIpcParallel } from './filter-parallel.ts';
 import { writeArrowStreamParquet, writeIpcStreamParquet } from './parquet-writer.ts';
 import type { RecordFilter } from './record-filter.ts';
@@ -7,7 +7,7 @@ import { filterArrowBatches, newCounters, type SelectCounters } from './select-r
 
 /** A path ending in .parquet is the file; anything else is a folder that gets records/part-00000.parquet. */
 export function filterOutputPath(out: string): string {
-  return out.endsWith('.parquet') ? out : join(out, 'records', 'part-00000.parquet');
+  return out.endsWith('.parquet') ? out : runLayout(out).partFile(0);
 }
 
 export interface FilterRunOptions {
