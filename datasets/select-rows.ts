@@ -28,6 +28,24 @@ export interface SelectCounters {
 
 export const newCounters = (): SelectCounters => ({ rowsScanned: 0, rowsSelected: 0, rowGroupsScanned: 0, rowGroupsFetched: 0 });
 
+/** The row groups of one file that hold selected rows, each with the rows picked; counts as it goes. */
+async function* pickedRowGroups<V>(
+  file: RecordParquetFile,
+  options: Omit<SelectOptions<V>, 'columns'>,
+  counters: SelectCounters,
+): AsyncGenerator<{ group: number; picked: number[] }> {
+  for (let group = 0; group < file.numRowGroups; group++) {
+    const small = await file.readRowGroup(group, options.predicateColumns as string[]);
+    const picked = options.pick(arrowToRecords(small) as V[]);
+    counters.rowGroupsScanned++;
+    counters.rowsScanned += small.numRows;
+    if (picked.length === 0) continue;
+    counters.rowGroupsFetched++;
+    counters.rowsSelected += picked.length;
+    yield { group, picked };
+  }
+}
+
 /** Stream chunks of the selected records (one chunk per row group that has any). */
 export async function* selectRecords<V = Partial<KernelRecord>>(
   paths: readonly string[],
@@ -37,14 +55,7 @@ export async function* selectRecords<V = Partial<KernelRecord>>(
   for (const path of paths) {
     const file = await RecordParquetFile.open(path);
     try {
-      for (let g = 0; g < file.numRowGroups; g++) {
-        const small = await file.readRowGroup(g, options.predicateColumns as string[]);
-        const picked = options.pick(arrowToRecords(small) as V[]);
-        counters.rowGroupsScanned++;
-        counters.rowsScanned += small.numRows;
-        if (picked.length === 0) continue;
-        counters.rowGroupsFetched++;
-        counters.rowsSelected += picked.length;
+      for await (const { group: g, picked } of pickedRowGroups(file, options, counters)) {
         const full = await file.readRowGroup(g, options.columns as string[] | undefined);
         yield arrowToRecords(full, picked) as KernelRecord[];
       }
@@ -67,14 +78,7 @@ export async function* selectArrowBatches<V = Partial<KernelRecord>>(
     const file = await RecordParquetFile.open(path);
     const sameColumns = file.columnNames.join(',') === COLUMN_NAMES.join(',');
     try {
-      for (let g = 0; g < file.numRowGroups; g++) {
-        const small = await file.readRowGroup(g, options.predicateColumns as string[]);
-        const picked = options.pick(arrowToRecords(small) as V[]);
-        counters.rowGroupsScanned++;
-        counters.rowsScanned += small.numRows;
-        if (picked.length === 0) continue;
-        counters.rowGroupsFetched++;
-        counters.rowsSelected += picked.length;
+      for await (const { group: g, picked } of pickedRowGroups(file, options, counters)) {
         if (sameColumns) yield* await file.mapRowGroup(g, (view) => takeRows(view, picked));
         // An older file (fewer columns): go through records, which fills the new columns with null.
         else yield recordsToArrowBatch(arrowToRecords(await file.readRowGroup(g, COLUMN_NAMES), picked) as KernelRecord[]);
