@@ -4,6 +4,7 @@
  */
 import * as arrow from 'apache-arrow';
 import { parentPort } from 'node:worker_threads';
+import { ParquetReadError } from './parquet-reader.ts';
 import type { RecordFilter } from './record-filter.ts';
 import { filterArrowBatches, newCounters } from './select-rows.ts';
 
@@ -29,7 +30,7 @@ parentPort!.on('message', async (job: FilterJob) => {
   } catch (err) {
     // A known error (ParquetReadError: a corrupt part file) keeps its name and plain message across the thread.
     const e = err as Error;
-    const known = e.name === 'ParquetReadError';
+    const known = err instanceof ParquetReadError;
     parentPort!.postMessage({ kind: 'error', index: job.index, name: e.name, message: known ? e.message : (e.stack ?? String(err)) } satisfies FilterWorkerMessage);
   }
 });
