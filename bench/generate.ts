@@ -1,6 +1,6 @@
 /** Child process of the benchmark: write part files [from, to) of `perFile` synthetic records each. */
-import { join } from 'node:path';
 import { writeRecordStreamParquet } from '../datasets/parquet-writer.ts';
+import { runLayout } from '../stages/core/run-layout.ts';
 import { syntheticRecord } from './synthetic.ts';
 
 const [dir, fromS, toS, perFileS, totalS] = process.argv.slice(2);
@@ -11,5 +11,5 @@ for (let f = from; f < to; f++) {
   async function* chunks() {
     for (let i = start; i < end; i += 1024) yield Array.from({ length: Math.min(1024, end - i) }, (_, k) => syntheticRecord(i + k));
   }
-  await writeRecordStreamParquet(chunks(), join(dir!, 'records', `part-${String(f).padStart(5, '0')}.parquet`));
+  await writeRecordStreamParquet(chunks(), runLayout(dir!).partFile(f));
 }

@@ -8,6 +8,7 @@ import { runExport } from '../datasets/export.ts';
 import { runFilter } from '../datasets/filter-run.ts';
 import { listPartFiles } from '../datasets/part-files.ts';
 import { DEFAULT_SYSTEM_PROMPT } from '../datasets/chat-format.ts';
+import { runLayout } from '../stages/core/run-layout.ts';
 
 const [phase, dataDir, outDir] = process.argv.slice(2) as [string, string, string];
 const sq = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -33,7 +34,7 @@ switch (phase) {
     break;
   case 'duckdb-filter':
     detail = await duck([
-      `COPY (SELECT * FROM read_parquet(${sq(join(dataDir, 'records', '*.parquet'))}) WHERE speedup >= 1.5 AND NOT suspect AND weak_problem IS DISTINCT FROM true)
+      `COPY (SELECT * FROM read_parquet(${sq(join(runLayout(dataDir).recordsDir, '*.parquet'))}) WHERE speedup >= 1.5 AND NOT suspect AND weak_problem IS DISTINCT FROM true)
        TO ${sq(join(outDir, 'duckdb-filtered.parquet'))} (FORMAT parquet, COMPRESSION zstd)`,
     ]);
     break;

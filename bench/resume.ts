@@ -9,6 +9,7 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Manifest } from '../pipeline/run/manifest.ts';
+import { runLayout } from '../stages/core/run-layout.ts';
 import { startOpenAiServer } from '../test/support/openai-server.ts';
 import { scenarioArgs, scenarioResponder } from '../test/support/resume-scenario.ts';
 import { runKforge } from '../test/support/run-kforge.ts';
@@ -31,7 +32,7 @@ await step('same configuration, new run folder (warm caches)', scenarioArgs({ se
 const fresh = scenarioArgs({ serverUrl: server.url, work, runId: 'killed', extra: ['--set', `cache.dir=${path.join(work, 'cache-killed')}`] });
 await step('build killed -9 during its 5th verification', fresh, { KFORGE_CRASH_AT: 'verify:in-flight:5' });
 await step('kforge build --resume of the killed run', ['build', '--resume', path.join(work, 'runs/killed'), '--progress', 'silent']);
-const manifest = JSON.parse(await readFile(path.join(work, 'runs/killed/manifest.json'), 'utf8')) as Manifest;
+const manifest = JSON.parse(await readFile(runLayout(path.join(work, 'runs/killed')).manifest, 'utf8')) as Manifest;
 await server.close();
 
 process.stdout.write(

@@ -10,6 +10,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { runLayout } from '../stages/core/run-layout.ts';
 
 const args = await yargs(hideBin(process.argv))
   .option('records', { type: 'number', default: 1_000_000 })
@@ -22,6 +23,7 @@ const args = await yargs(hideBin(process.argv))
 const here = dirname(fileURLToPath(import.meta.url));
 const tsx = join(here, '..', 'node_modules', '.bin', 'tsx');
 const dataDir = join(args.dir, `data-${args.records}`);
+const { recordsDir } = runLayout(dataDir);
 const outDir = join(args.dir, 'out');
 const files = Math.ceil(args.records / args.perFile);
 
@@ -34,16 +36,16 @@ function child(script: string, argv: string[]): Promise<string> {
   });
 }
 
-const existing = await readdir(join(dataDir, 'records')).catch(() => []);
+const existing = await readdir(recordsDir).catch(() => []);
 if (existing.filter((f) => f.endsWith('.parquet')).length !== files) {
   await rm(dataDir, { recursive: true, force: true });
-  await mkdir(join(dataDir, 'records'), { recursive: true });
+  await mkdir(recordsDir, { recursive: true });
   const t0 = performance.now();
   const half = Math.ceil(files / 2); // two cores: two writers
   await Promise.all([child('generate.ts', [dataDir, '0', String(half), String(args.perFile), String(args.records)]), child('generate.ts', [dataDir, String(half), String(files), String(args.perFile), String(args.records)])]);
   process.stderr.write(`generated ${args.records} records in ${files} files in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 }
-const bytes = (await Promise.all((await readdir(join(dataDir, 'records'))).map(async (f) => (await stat(join(dataDir, 'records', f))).size))).reduce((a, b) => a + b, 0);
+const bytes = (await Promise.all((await readdir(recordsDir)).map(async (f) => (await stat(join(recordsDir, f))).size))).reduce((a, b) => a + b, 0);
 
 await rm(outDir, { recursive: true, force: true });
 await mkdir(outDir, { recursive: true });

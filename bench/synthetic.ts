@@ -4,18 +4,8 @@
  * zstd sees text like real kernels rather than one repeated string. Deterministic per seed.
  */
 import type { KernelRecord } from '../datasets/schema.ts';
+import { seededRandom as rng } from '../test/support/seeded-random.ts';
 
-/** Small, fast deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const OPS = ['fmaxf(v, 0.f)', 'v * scale', '__expf(v - m)', 'v / (1.f + __expf(-v))', 'tanhf(v)', 'v * v', 'rsqrtf(v + eps)', 'fminf(v, clamp)'];
 const NAMES = ['fused', 'tiled', 'vec4', 'warp', 'block', 'smem', 'coalesced', 'unrolled', 'async', 'reduce'];

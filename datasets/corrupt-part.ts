@@ -4,16 +4,12 @@
  * giving this advice, instead of skipping it and reporting fewer records than there are.
  */
 import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-
-export const RUN_PART_FILE = /^part-(\d{5})\.parquet$/;
+import { folderOfPartFile, runLayout } from '../stages/core/run-layout.ts';
 
 /** The run folder a part file belongs to (…/<run>/records/part-NNNNN.parquet with a manifest), or null. */
 export function runFolderOf(partFile: string): string | null {
-  const records = dirname(partFile);
-  if (!RUN_PART_FILE.test(basename(partFile)) || basename(records) !== 'records') return null;
-  const run = dirname(records);
-  return existsSync(join(run, 'manifest.json')) ? run : null;
+  const run = folderOfPartFile(partFile);
+  return run !== null && existsSync(runLayout(run).manifest) ? run : null;
 }
 
 export function repairAdvice(partFile: string): string {

@@ -12,6 +12,7 @@ import { listPartFilesOf } from './part-files.ts';
 import { sqlList, sqlStr, withDuck } from './duck.ts';
 import { copyRecordsToParquet, createRecordsView, quoteId } from './record-sql.ts';
 import { COLUMN_NAMES } from './schema.ts';
+import { runLayout } from '../stages/core/run-layout.ts';
 
 const VersionEntry = z.object({
   version: z.string(),
@@ -97,7 +98,7 @@ export async function mergeIntoDataset(o: MergeOptions): Promise<MergeResult> {
       QUALIFY row_number() OVER (PARTITION BY record_id ORDER BY file_index, file_row_number) = 1`;
     const cols = COLUMN_NAMES.map((c) => (c === 'dataset_version' ? `${sqlStr(o.version)} AS dataset_version` : quoteId(c))).join(', ');
     const select = `SELECT ${cols} FROM records SEMI JOIN (${keep}) AS k USING (file_index, file_row_number) ORDER BY file_index, file_row_number`;
-    const added = await copyRecordsToParquet(d, select, join(vdir, 'records', 'part-00000.parquet'));
+    const added = await copyRecordsToParquet(d, select, runLayout(vdir).partFile(0));
     return { added, total: Number((await d.rows('SELECT count(*) AS n FROM records'))[0]!.n) };
   });
   const duplicates = total - added;

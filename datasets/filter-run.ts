@@ -1,12 +1,12 @@
 /** `kforge filter`: the matching records of many inputs, in input order, into one Parquet file (DuckDB). */
-import { join } from 'node:path';
 import { duckSettings, withDuck, type DuckSettings } from './duck.ts';
 import { filterSql, type RecordFilter } from './record-filter.ts';
 import { copyRecordsToParquet, createRecordsView, RECORD_SELECT } from './record-sql.ts';
+import { runLayout } from '../stages/core/run-layout.ts';
 
 /** A path ending in .parquet is the file; anything else is a folder that gets records/part-00000.parquet. */
 export function filterOutputPath(out: string): string {
-  return out.endsWith('.parquet') ? out : join(out, 'records', 'part-00000.parquet');
+  return out.endsWith('.parquet') ? out : runLayout(out).partFile(0);
 }
 
 export interface SelectCounters {

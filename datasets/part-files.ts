@@ -5,6 +5,7 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { runLayout } from '../stages/core/run-layout.ts';
 
 /** Nothing readable was found where the user pointed. */
 export class NoPartFilesError extends Error {
@@ -18,9 +19,10 @@ async function isDir(path: string): Promise<boolean> {
 }
 
 async function collect(dir: string, depth: number): Promise<string[]> {
-  if (await isDir(join(dir, 'records'))) {
-    const names = (await readdir(join(dir, 'records'))).filter(isParquet).sort();
-    return names.map((n) => join(dir, 'records', n));
+  const { recordsDir } = runLayout(dir);
+  if (await isDir(recordsDir)) {
+    const names = (await readdir(recordsDir)).filter(isParquet).sort();
+    return names.map((n) => join(recordsDir, n));
   }
   const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name));
   const direct = entries.filter((e) => e.isFile() && isParquet(e.name)).map((e) => join(dir, e.name));

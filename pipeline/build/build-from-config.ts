@@ -16,6 +16,7 @@ import { KFORGE_VERSION } from '../cli/version.ts';
 import type { Progress } from '../progress.ts';
 import { findPython } from '../../stages/verify/python.ts';
 import type { Interrupt } from '../run/interrupt.ts';
+import { runLayout } from '../../stages/core/run-layout.ts';
 import { lockRun } from '../run/run-lock.ts';
 import { journaledProvider } from '../run/search-journal.ts';
 import { SeedBank } from '../search/seed-bank.ts';
@@ -77,7 +78,7 @@ async function lockedBuild(
     cpuThreads: config.verify.cpu_threads,
     buildTimeoutS: config.verify.build_timeout_s,
     buildRoot: path.resolve(config.cache.dir, 'builds'),
-    scratchRoot: path.resolve(runDir, 'scratch'),
+    scratchRoot: path.resolve(runLayout(runDir).scratchDir),
   });
   let verificationsReused = 0;
   const stopVerifier = options.interrupt?.onInterrupt((signal) => void verifier.abort(`interrupted by ${signal}`));

@@ -4,6 +4,7 @@ import { LlmProvider } from '../../stages/providers/llm/index.ts';
 import type { Provider } from '../../stages/provider.ts';
 import { ContentCache } from '../../stages/core/cache/content-cache.ts';
 import type { RunConfig } from '../config/schema.ts';
+import { runLayout } from '../../stages/core/run-layout.ts';
 import { NoEndpointError } from '../../stages/core/errors/config-error.ts';
 import { BudgetTracker } from '../llm/budget.ts';
 import { createLlmClient } from '../llm/create-client.ts';
@@ -28,7 +29,7 @@ export function createProvider(config: RunConfig, options: { python: string; run
   const p = config.provider;
   if (!p.base_url || !p.model) throw new NoEndpointError();
   const budget = new BudgetTracker({
-    path: `${options.runDir}/budget.json`,
+    path: runLayout(options.runDir).budget,
     maxTokens: config.budget.max_tokens,
     maxUsd: config.budget.max_usd,
   });

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { iterateRecordBatches } from '../../datasets/parquet-reader.ts';
 import { listPartFiles } from '../../datasets/part-files.ts';
 import type { Manifest, PartEntry } from '../run/manifest.ts';
+import { runLayout } from '../../stages/core/run-layout.ts';
 
 export interface RunContents {
   counts: Manifest['counts'];
@@ -16,7 +17,7 @@ export interface RunContents {
 export async function countRunRecords(runDir: string): Promise<RunContents> {
   const counts: Manifest['counts'] = { records: 0, candidates: 0, compiled: 0, correct: 0, by_fail_stage: {} };
   const parts: PartEntry[] = [];
-  const files = await listPartFiles(path.join(runDir, 'records')).catch(() => [] as string[]);
+  const files = await listPartFiles(runLayout(runDir).recordsDir).catch(() => [] as string[]);
   for (const file of files) {
     let records = 0;
     for await (const batch of iterateRecordBatches([file], { columns: ['compiled', 'correct', 'fail_stage', 'kernel_source'] })) {

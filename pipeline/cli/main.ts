@@ -79,7 +79,7 @@ try {
     .help()
     .middleware((argv) => checkNumbers(argv), true)
     .fail((message, error) => {
-      if (error && error.name !== 'UsageError') throw error;
+      if (error && !(error instanceof UsageError)) throw error;
       process.stderr.write(`kforge: ${dedupeUnknown(error?.message ?? message)}\n(see kforge --help)\n`);
       process.exit(2);
     })

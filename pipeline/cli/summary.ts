@@ -1,5 +1,6 @@
 /** The end-of-build summary and `kforge inspect`: the same text from a manifest. */
 import type { Manifest } from '../run/manifest.ts';
+import { runLayout } from '../../stages/core/run-layout.ts';
 
 const fmt = (x: number | null): string => (x === null ? '-' : `${x.toFixed(2)}x`);
 
@@ -20,6 +21,6 @@ export function formatSummary(manifest: Manifest, runDir: string): string {
     const note = p.skipped_reason ? `  skipped: ${p.skipped_reason}` : '';
     lines.push(`${name} ${String(p.candidates).padStart(5)} ${String(p.compiled).padStart(5)} ${String(p.correct).padStart(4)} ${fmt(p.best_speedup).padStart(8)}  ${p.trajectory.map(fmt).join(' > ')}${note}`);
   }
-  lines.push('', `records: ${manifest.parts.length} part file(s) under ${runDir}/records/`);
+  lines.push('', `records: ${manifest.parts.length} part file(s) under ${runLayout(runDir).recordsDir}/`);
   return lines.join('\n') + '\n';
 }

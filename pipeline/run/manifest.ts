@@ -7,6 +7,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { RunConfig } from '../config/schema.ts';
 import { writeFileAtomic } from '../../stages/core/cache/atomic-write.ts';
+import { runLayout } from '../../stages/core/run-layout.ts';
 
 /** interrupted: stopped by Ctrl-C / SIGTERM (resumable, like stopped). */
 export type RunStatus = 'running' | 'complete' | 'stopped' | 'interrupted' | 'failed';
@@ -49,16 +50,10 @@ export interface Manifest {
   sessions: { started_at: string; ended_at: string | null; resumed: boolean }[];
 }
 
-export const MANIFEST_FILE = 'manifest.json';
-
-export function manifestPath(runDir: string): string {
-  return path.join(runDir, MANIFEST_FILE);
-}
-
 export async function readManifest(runDir: string): Promise<Manifest | null> {
   let text: string;
   try {
-    text = await readFile(manifestPath(runDir), 'utf8');
+    text = await readFile(runLayout(runDir).manifest, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
@@ -89,9 +84,10 @@ const manifestShape = z.object({
 export class ManifestError extends Error {
   override readonly name = 'ManifestError';
   constructor(runDir: string, what: string) {
-    const file = manifestPath(runDir);
+    const layout = runLayout(runDir);
+    const file = layout.manifest;
     super(
-      `${file} ${what}. The part files under ${path.join(runDir, 'records')} are kept: move the manifest aside ` +
+      `${file} ${what}. The part files under ${layout.recordsDir} are kept: move the manifest aside ` +
         `(mv ${file} ${file}.bad) and run the same kforge build with --run-id ${path.basename(runDir)} --out ${path.dirname(runDir)} ` +
         `and the same options; it writes a new manifest and keeps every complete part file.`,
     );
@@ -100,5 +96,5 @@ export class ManifestError extends Error {
 
 export async function writeManifest(runDir: string, manifest: Manifest): Promise<void> {
   manifest.updated_at = new Date().toISOString();
-  await writeFileAtomic(manifestPath(runDir), JSON.stringify(manifest, null, 2) + '\n');
+  await writeFileAtomic(runLayout(runDir).manifest, JSON.stringify(manifest, null, 2) + '\n');
 }

@@ -6,10 +6,11 @@
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { KernelRecord } from '../../datasets/schema.ts';
-import { iterateRecordBatches } from '../../datasets/parquet-reader.ts';
+import { iterateRecordBatches, ParquetReadError } from '../../datasets/parquet-reader.ts';
 import { writeRecordsParquet } from '../../datasets/parquet-writer.ts';
 import { setAsideName } from '../../datasets/corrupt-part.ts';
 import { crashPoint } from '../../stages/core/crash-point.ts';
+import { partNumber, runLayout } from '../../stages/core/run-layout.ts';
 
 export interface RecordSinkOptions {
   runDir: string;
@@ -19,8 +20,6 @@ export interface RecordSinkOptions {
   /** Told when an unreadable part file is set aside. */
   log?: (line: string) => void;
 }
-
-const PART_FILE = /^part-(\d{5})\.parquet$/;
 
 export class RecordSink {
   private buffer: KernelRecord[] = [];
@@ -37,9 +36,9 @@ export class RecordSink {
     const entries = await readdir(sink.recordsDir);
     // A temporary file is a part whose write was cut off: never data, so it goes.
     await Promise.all(entries.filter((f) => f.includes('.tmp-')).map((f) => rm(path.join(sink.recordsDir, f), { force: true })));
-    const parts = entries.filter((f) => PART_FILE.test(f)).sort();
+    const parts = entries.filter((f) => partNumber(f) !== null).sort();
     for (const part of parts) {
-      sink.nextPart = Math.max(sink.nextPart, Number(PART_FILE.exec(part)![1]) + 1);
+      sink.nextPart = Math.max(sink.nextPart, partNumber(part)! + 1);
     }
     for (const file of parts.map((p) => path.join(sink.recordsDir, p))) {
       try {
@@ -47,7 +46,7 @@ export class RecordSink {
           for (const row of batch.records) if (row.record_id) sink.seen.add(row.record_id);
         }
       } catch (error) {
-        if ((error as Error).name !== 'ParquetReadError') throw error;
+        if (!(error instanceof ParquetReadError)) throw error;
         // A part that cannot be read (truncated on disk) holds no record we can count on: set it aside
         // (kept, for whoever wants to look) and let the build make its records again, from the caches.
         const aside = setAsideName(file);
@@ -59,7 +58,7 @@ export class RecordSink {
   }
 
   get recordsDir(): string {
-    return path.join(this.options.runDir, 'records');
+    return runLayout(this.options.runDir).recordsDir;
   }
 
   has(recordId: string): boolean {
@@ -83,12 +82,13 @@ export class RecordSink {
     const records = this.buffer;
     this.buffer = [];
     if (!records.length) return this.writing;
-    const file = `part-${String(this.nextPart++).padStart(5, '0')}.parquet`;
+    const part = this.nextPart++;
+    const layout = runLayout(this.options.runDir);
     this.writing = this.writing.then(async () => {
       crashPoint('part:before-write');
-      await writeRecordsParquet(records, path.join(this.recordsDir, file));
+      await writeRecordsParquet(records, layout.partFile(part));
       crashPoint('part:before-manifest');
-      await this.options.onPart?.(path.join('records', file), records);
+      await this.options.onPart?.(layout.relativePartFile(part), records);
     });
     return this.writing;
   }

@@ -8,10 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import path from 'node:path';
 import { z } from 'zod';
-
-export const RUN_LOCK_FILE = 'build.lock';
+import { runLayout } from '../../stages/core/run-layout.ts';
 
 const lockSchema = z.object({ pid: z.number().int(), host: z.string(), started_at: z.string(), command: z.string().optional() });
 type LockInfo = z.infer<typeof lockSchema>;
@@ -28,7 +26,7 @@ export interface RunLock {
 }
 
 export async function lockRun(runDir: string, log: (line: string) => void = () => {}): Promise<RunLock> {
-  const file = path.join(runDir, RUN_LOCK_FILE);
+  const file = runLayout(runDir).lock;
   const mine: LockInfo = { pid: process.pid, host: hostname(), started_at: new Date().toISOString(), command: process.argv.slice(2).join(' ') };
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -5,12 +5,12 @@
  * timings, so the next prompt's text (and its cache key) changes. Replaying the journal makes a resumed
  * run ask for exactly what the killed one had not yet received, and make the rows it would have made.
  */
-import path from 'node:path';
 import { ContentCache } from '../../stages/core/cache/content-cache.ts';
+import { runLayout } from '../../stages/core/run-layout.ts';
 import type { IdeaRequest, IdeaResponse, Implementation, ImplementRequest, Provider } from '../../stages/provider.ts';
 
 export function journaledProvider(provider: Provider, runDir: string): Provider {
-  const journal = new ContentCache({ dir: path.join(runDir, 'journal') });
+  const journal = new ContentCache({ dir: runLayout(runDir).journalDir });
   const identity = { provider: provider.name, model: provider.model, promptVersion: provider.promptVersion };
   return {
     name: provider.name,

@@ -7,6 +7,7 @@
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash } from 'node:crypto';
+import { seededRandom } from './seeded-random.ts';
 
 export type FaultKind = 'status' | 'reset' | 'hang' | 'empty' | 'truncated' | 'oversized' | 'garbage';
 
@@ -272,17 +273,6 @@ export const DEFAULT_FAULTS: ScriptedReply[] = [
   { fault: 'garbage' },
 ];
 
-/** mulberry32: a small seeded RNG so a faulty server misbehaves the same way every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface FaultInjectorOptions {
   /** Share of requests that fail, 0..1. */

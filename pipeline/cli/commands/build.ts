@@ -10,6 +10,7 @@ import { readManifest } from '../../run/manifest.ts';
 import { problemSelectionOptions, selectionOverrides, type SelectionArgs } from '../shared-options.ts';
 import { formatSummary } from '../summary.ts';
 import { BACKENDS, PRECISIONS } from '../../../stages/verify/protocol.ts';
+import { RUN_FILES, runLayout } from '../../../stages/core/run-layout.ts';
 
 /** A build that completed with an empty run: distinct from 0 (records written) and 1 (an error). */
 export const NO_RECORDS_EXIT_CODE = 5;
@@ -128,9 +129,9 @@ async function resolveRun(args: BuildArgs) {
   };
   if (args.resume) {
     const manifest = await readManifest(args.resume);
-    if (!manifest) throw new ConfigError(`--resume ${args.resume}: no manifest.json there; give the run folder, e.g. runs/<id>.`);
+    if (!manifest) throw new ConfigError(`--resume ${args.resume}: no ${RUN_FILES.manifest} there; give the run folder, e.g. runs/<id>.`);
     // The run's own configuration, with only what the flags change (a larger budget, say).
-    const config = validateRunConfig(mergeDeep(manifest.config, expandDotted(overrides)), `${args.resume}/manifest.json`);
+    const config = validateRunConfig(mergeDeep(manifest.config, expandDotted(overrides)), runLayout(args.resume).manifest);
     return { config, runDir: args.resume, runId: manifest.run_id };
   }
   const config = await loadRunConfig({ file: args.config, overrides });

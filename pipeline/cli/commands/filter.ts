@@ -5,6 +5,7 @@ import type { DuckSettings } from '../../../datasets/duck.ts';
 import { runFilter } from '../../../datasets/filter-run.ts';
 import { describeFilter, type RecordFilter } from '../../../datasets/record-filter.ts';
 import { checkOutputPath } from '../output-path.ts';
+import { runLayout } from '../../../stages/core/run-layout.ts';
 
 export interface FilterArgs {
   inputs: string[];
@@ -72,7 +73,7 @@ export const filterCommand: CommandModule<object, FilterCommandArgs> = {
   describe: 'Select records from runs or datasets (by correctness, speedup, level, problem, ...) into Parquet',
   builder: (yargs: Argv) =>
     withFilterOptions(yargs)
-      .option('out', { type: 'string', demandOption: true, describe: 'output .parquet file, or a folder (gets records/part-00000.parquet)' })
+      .option('out', { type: 'string', demandOption: true, describe: `output .parquet file, or a folder (gets ${runLayout('.').relativePartFile(0)})` })
       .option('overwrite', { type: 'boolean', default: false, describe: 'replace an existing --out' }) as unknown as Argv<FilterCommandArgs>,
   handler: async (args: ArgumentsCamelCase<FilterCommandArgs>) => {
     checkOutputPath(args.out, { kind: args.out.endsWith('.parquet') ? 'file' : 'folder', inputs: args.inputs, overwrite: args.overwrite });

@@ -5,6 +5,7 @@ import { countRunRecords } from '../../build/run-counts.ts';
 import { ConfigError } from '../../../stages/core/errors/config-error.ts';
 import { readManifest } from '../../run/manifest.ts';
 import { formatSummary } from '../summary.ts';
+import { RUN_FILES } from '../../../stages/core/run-layout.ts';
 
 interface InspectArgs {
   run: string;
@@ -21,7 +22,7 @@ export const inspectCommand: CommandModule<object, InspectArgs> = {
   handler: async (args: ArgumentsCamelCase<InspectArgs>) => {
     const runDir = (await readManifest(args.run)) ? args.run : path.join('runs', args.run);
     const manifest = await readManifest(runDir);
-    if (!manifest) throw new ConfigError(`No run at ${args.run}: expected a folder holding manifest.json (e.g. runs/<id>). List runs with: ls runs/`);
+    if (!manifest) throw new ConfigError(`No run at ${args.run}: expected a folder holding ${RUN_FILES.manifest} (e.g. runs/<id>). List runs with: ls runs/`);
     // The part files are the truth; the manifest could be one part behind after a kill.
     const contents = await countRunRecords(runDir);
     manifest.counts = contents.counts;

@@ -21,7 +21,7 @@ import { TemplateError } from './kernel-parts.ts';
 import { UnsupportedOpError } from './ops.ts';
 import { renderIdea } from './render.ts';
 import { findPython } from '../../verify/python.ts';
-import { ideaId } from '../../ideas.ts';
+import { emptyGeneration, ideaId } from '../../ideas.ts';
 
 export { CATALOGUE_VERSION } from './catalogue.ts';
 
@@ -33,17 +33,7 @@ export interface BuiltinProviderOptions {
 export const BUILTIN_MODEL = 'builtin-templates-v1';
 
 function generation(prompt: string | null): Generation {
-  return {
-    prompt,
-    rawResponse: null,
-    temperature: null,
-    maxTokens: null,
-    tokensIn: null,
-    tokensOut: null,
-    latencyMs: null,
-    costUsd: null,
-    fromCache: false,
-  };
+  return { ...emptyGeneration(), prompt };
 }
 
 export class BuiltinProvider implements Provider {

@@ -3,6 +3,7 @@
  * ModelNew module around it. module.ts turns this into the full KernelBench candidate.
  */
 import type { Backend } from '../../verify/protocol.ts';
+import type { OpInfo } from './analysis.ts';
 
 export type ParamValue = number | string | boolean;
 export type Params = Readonly<Record<string, ParamValue>>;
@@ -40,6 +41,43 @@ export function oneInputParts(
     init: [],
     inputs: 1,
     call: '_ext.kf_forward(x0)',
+    extraCflags,
+    extraCudaCflags,
+  };
+}
+
+/** The parts of a binary elementwise kernel: ModelNew.forward(x0, x1) is kf_forward(x0, x1). */
+export function binaryParts(
+  backend: Backend, label: string, source: string, extraCflags: string[], extraCudaCflags: string[],
+): KernelParts {
+  return {
+    ...oneInputParts(backend, label, source, extraCflags, extraCudaCflags),
+    declaration: 'torch::Tensor kf_forward(torch::Tensor a0, torch::Tensor b0);',
+    inputs: 2,
+    call: '_ext.kf_forward(x0, x1)',
+  };
+}
+
+/**
+ * The parts of a layer norm kernel: ModelNew owns the nn.LayerNorm (so its weight and bias are the
+ * model's parameters) and passes them, or empty tensors when it is not affine.
+ */
+export function layerNormParts(
+  backend: Backend, op: Extract<OpInfo, { family: 'layernorm' }>, source: string, extraCflags: string[], extraCudaCflags: string[],
+): KernelParts {
+  const m = op.module;
+  return {
+    backend,
+    label: 'layernorm',
+    source,
+    declaration: 'torch::Tensor kf_forward(torch::Tensor x0, torch::Tensor w0, torch::Tensor b0);',
+    init: [
+      `self.${m} = nn.LayerNorm(${JSON.stringify(op.normalized_shape)}, eps=${op.eps}, elementwise_affine=${op.affine ? 'True' : 'False'})`,
+    ],
+    inputs: 1,
+    call: op.affine
+      ? `_ext.kf_forward(x0, self.${m}.weight, self.${m}.bias)`
+      : `_ext.kf_forward(x0, x0.new_empty(0), x0.new_empty(0))`,
     extraCflags,
     extraCudaCflags,
   };

@@ -4,7 +4,8 @@
  * A linear layer is A = x, B = weight stored (N, K), i.e. transposed.
  */
 import type { SupportedAnalysis, UnaryOpInfo } from './analysis.ts';
-import { TemplateError } from './kernel-parts.ts';
+import type { Backend } from '../../verify/protocol.ts';
+import { type KernelParts, TemplateError } from './kernel-parts.ts';
 
 export interface MatmulShape {
   /** Python expressions for A, B and the bias tensor passed to kf_forward. */
@@ -60,6 +61,21 @@ export function matmulShape(analysis: SupportedAnalysis): MatmulShape {
 /** The kf_forward call: the bias slot gets an empty tensor when there is none. */
 export function matmulCall(s: MatmulShape): string {
   return `_ext.kf_forward(${s.a}, ${s.b}, ${s.bias ?? `${s.a}.new_empty(0)`})`;
+}
+
+/** The parts of a matmul kernel of either backend: kf_forward(a0, b0, bias0), see matmulCall. */
+export function matmulParts(backend: Backend, s: MatmulShape, source: string, extraCflags: string[], extraCudaCflags: string[]): KernelParts {
+  return {
+    backend,
+    label: s.label,
+    source,
+    declaration: 'torch::Tensor kf_forward(torch::Tensor a0, torch::Tensor b0, torch::Tensor bias0);',
+    init: s.init,
+    inputs: s.inputs,
+    call: matmulCall(s),
+    extraCflags,
+    extraCudaCflags,
+  };
 }
 
 /**

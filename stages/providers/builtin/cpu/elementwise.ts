@@ -6,7 +6,7 @@
  */
 import type { SupportedAnalysis } from '../analysis.ts';
 import { binaryExpr, unaryExpr } from '../ops.ts';
-import { CPU_FLAGS, CPU_HEADER, type KernelParts, type Params, TemplateError, flag, num } from '../kernel-parts.ts';
+import { CPU_FLAGS, CPU_HEADER, type KernelParts, type Params, TemplateError, binaryParts, flag, num } from '../kernel-parts.ts';
 
 function innerPragmas(params: Params): string {
   const unroll = num(params, 'unroll');
@@ -110,15 +110,5 @@ ${innerPragmas(params)}
   return out_t;
 }
 `;
-  return {
-    backend: 'cpu',
-    label: op.op,
-    source,
-    declaration: 'torch::Tensor kf_forward(torch::Tensor a0, torch::Tensor b0);',
-    init: [],
-    inputs: 2,
-    call: '_ext.kf_forward(x0, x1)',
-    extraCflags: flags(params),
-    extraCudaCflags: [],
-  };
+  return binaryParts('cpu', op.op, source, flags(params), []);
 }

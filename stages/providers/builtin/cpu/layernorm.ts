@@ -5,7 +5,7 @@
  * The weight and bias come from an nn.LayerNorm created under the reference's attribute name.
  */
 import type { SupportedAnalysis } from '../analysis.ts';
-import { CPU_FLAGS, CPU_HEADER, type KernelParts, type Params, TemplateError, flag, str } from '../kernel-parts.ts';
+import { CPU_FLAGS, CPU_HEADER, type KernelParts, type Params, TemplateError, flag, layerNormParts, str } from '../kernel-parts.ts';
 
 function stats(kind: string, simd: string): string {
   if (kind === 'welford') {
@@ -65,20 +65,5 @@ ${simd}
   return y;
 }
 `;
-  const m = op.module;
-  return {
-    backend: 'cpu',
-    label: 'layernorm',
-    source,
-    declaration: 'torch::Tensor kf_forward(torch::Tensor x0, torch::Tensor w0, torch::Tensor b0);',
-    init: [
-      `self.${m} = nn.LayerNorm(${JSON.stringify(op.normalized_shape)}, eps=${op.eps}, elementwise_affine=${affine ? 'True' : 'False'})`,
-    ],
-    inputs: 1,
-    call: affine
-      ? `_ext.kf_forward(x0, self.${m}.weight, self.${m}.bias)`
-      : `_ext.kf_forward(x0, x0.new_empty(0), x0.new_empty(0))`,
-    extraCflags: flag(params, 'fastMath') ? [...CPU_FLAGS, '-ffast-math'] : [...CPU_FLAGS],
-    extraCudaCflags: [],
-  };
+  return layerNormParts('cpu', op, source, flag(params, 'fastMath') ? [...CPU_FLAGS, '-ffast-math'] : [...CPU_FLAGS], []);
 }

@@ -7,7 +7,7 @@
  */
 import type { SupportedAnalysis } from '../analysis.ts';
 import { unaryExpr } from '../ops.ts';
-import { matmulCall, matmulOperandsCpp, matmulShape } from '../matmul-shape.ts';
+import { matmulOperandsCpp, matmulParts, matmulShape } from '../matmul-shape.ts';
 import { CPU_FLAGS, CPU_HEADER, type KernelParts, type Params, flag, num } from '../kernel-parts.ts';
 
 export function cpuMatmul(analysis: SupportedAnalysis, params: Params): KernelParts {
@@ -82,15 +82,5 @@ ${simd}
   return out;
 }
 `;
-  return {
-    backend: 'cpu',
-    label: s.label,
-    source,
-    declaration: 'torch::Tensor kf_forward(torch::Tensor a0, torch::Tensor b0, torch::Tensor bias0);',
-    init: s.init,
-    inputs: s.inputs,
-    call: matmulCall(s),
-    extraCflags: flag(params, 'fastMath') ? [...CPU_FLAGS, '-ffast-math'] : [...CPU_FLAGS],
-    extraCudaCflags: [],
-  };
+  return matmulParts('cpu', s, source, flag(params, 'fastMath') ? [...CPU_FLAGS, '-ffast-math'] : [...CPU_FLAGS], []);
 }

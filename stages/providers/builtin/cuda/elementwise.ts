@@ -7,7 +7,7 @@
  */
 import type { SupportedAnalysis } from '../analysis.ts';
 import { binaryExpr, unaryExpr } from '../ops.ts';
-import { CUDA_HEADER, type KernelParts, type Params, TemplateError, oneInputParts, flag, num, str } from '../kernel-parts.ts';
+import { CUDA_HEADER, type KernelParts, type Params, TemplateError, binaryParts, oneInputParts, flag, num, str } from '../kernel-parts.ts';
 import { CUDA_COMMON } from './common.ts';
 
 function cudaFlags(params: Params): string[] {
@@ -159,15 +159,5 @@ torch::Tensor kf_forward(torch::Tensor a0, torch::Tensor b0) {
   return out;
 }
 `;
-  return {
-    backend: 'cuda',
-    label: op.op,
-    source,
-    declaration: 'torch::Tensor kf_forward(torch::Tensor a0, torch::Tensor b0);',
-    init: [],
-    inputs: 2,
-    call: '_ext.kf_forward(x0, x1)',
-    extraCflags: ['-O3'],
-    extraCudaCflags: cudaFlags(params),
-  };
+  return binaryParts('cuda', op.op, source, ['-O3'], cudaFlags(params));
 }

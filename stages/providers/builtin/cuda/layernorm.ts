@@ -8,7 +8,7 @@
  * G fills the GPU: SMs x (2048 / threads) x waves blocks in all.
  */
 import type { SupportedAnalysis } from '../analysis.ts';
-import { CUDA_HEADER, type KernelParts, type Params, TemplateError, flag, num, str } from '../kernel-parts.ts';
+import { CUDA_HEADER, type KernelParts, type Params, TemplateError, flag, layerNormParts, num, str } from '../kernel-parts.ts';
 import { CUDA_COMMON } from './common.ts';
 
 export const LAYERNORM_SPLIT_THRESHOLD = 32768;
@@ -187,20 +187,5 @@ torch::Tensor kf_forward(torch::Tensor x0, torch::Tensor w0, torch::Tensor b0) {
   return out;
 }
 `;
-  const m = op.module;
-  return {
-    backend: 'cuda',
-    label: 'layernorm',
-    source,
-    declaration: 'torch::Tensor kf_forward(torch::Tensor x0, torch::Tensor w0, torch::Tensor b0);',
-    init: [
-      `self.${m} = nn.LayerNorm(${JSON.stringify(op.normalized_shape)}, eps=${op.eps}, elementwise_affine=${affine ? 'True' : 'False'})`,
-    ],
-    inputs: 1,
-    call: affine
-      ? `_ext.kf_forward(x0, self.${m}.weight, self.${m}.bias)`
-      : `_ext.kf_forward(x0, x0.new_empty(0), x0.new_empty(0))`,
-    extraCflags: ['-O3'],
-    extraCudaCflags: ['-O3', '-lineinfo'],
-  };
+  return layerNormParts('cuda', op, source, ['-O3'], ['-O3', '-lineinfo']);
 }

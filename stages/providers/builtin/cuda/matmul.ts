@@ -8,7 +8,7 @@
  */
 import type { SupportedAnalysis } from '../analysis.ts';
 import { unaryExpr } from '../ops.ts';
-import { matmulCall, matmulOperandsCpp, matmulShape } from '../matmul-shape.ts';
+import { matmulOperandsCpp, matmulParts, matmulShape } from '../matmul-shape.ts';
 import { CUDA_HEADER, type KernelParts, type Params, TemplateError, flag, num } from '../kernel-parts.ts';
 import { CUDA_COMMON } from './common.ts';
 
@@ -124,15 +124,5 @@ ${matmulOperandsCpp(s)}  if (out.numel() == 0) return out;
   return out;
 }
 `;
-  return {
-    backend: 'cuda',
-    label: s.label,
-    source,
-    declaration: 'torch::Tensor kf_forward(torch::Tensor a0, torch::Tensor b0, torch::Tensor bias0);',
-    init: s.init,
-    inputs: s.inputs,
-    call: matmulCall(s),
-    extraCflags: ['-O3'],
-    extraCudaCflags: ['-O3', '-lineinfo'],
-  };
+  return matmulParts('cuda', s, source, ['-O3'], ['-O3', '-lineinfo']);
 }
