@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # pybind11-dev and ninja-build are only Recommends of python3-torch, which --no-install-recommends skips;
 # load_inline needs both (torch's headers include pybind11, and it builds with ninja). procps: the driver
 # tests count live workers with ps, which minimal Debian images (docker's debian:12) leave out.
-apt_packages=(python3 python3-torch libtorch-dev python3-numpy pybind11-dev ninja-build g++ chromium procps)
+apt_packages=(python3 python3-torch libtorch-dev python3-numpy pybind11-dev ninja-build g++ chromium procps redis-server)
 missing=()
 for pkg in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -3,10 +3,8 @@
  * bank, then runs it. The CLI and the tests both come through here, so they test what users run.
  */
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Problem } from '../../kernelbench/problem.ts';
 import { loadProblems } from '../../kernelbench/sources/index.ts';
-import { LocalVerifier } from '../../stages/verify/local-verifier.ts';
 import type { VerifyJob } from '../../stages/verify/protocol.ts';
 import { ContentCache } from '../../stages/core/cache/content-cache.ts';
 import type { RunConfig } from '../config/schema.ts';
@@ -20,6 +18,8 @@ import { lockRun } from '../run/run-lock.ts';
 import { journaledProvider } from '../run/search-journal.ts';
 import { SeedBank } from '../search/seed-bank.ts';
 import { createProvider } from './create-provider.ts';
+import { createVerifier } from './create-verifier.ts';
+import { checkRedis } from '../../stages/verify/queue/redis-connection.ts';
 import { runBuild, type BuildOutcome } from './run-build.ts';
 import { cachedVerify } from '../../stages/verify/verify-cache.ts';
 
@@ -51,6 +51,8 @@ export async function buildFromConfig(options: BuildFromConfigOptions): Promise<
   const python = await findPython(config.verify.python);
   // Before any work: a missing endpoint fails here, with the ways to configure one.
   const created = createProvider(config, { python, runDir, cache });
+  // Before the run folder exists: an unreachable queue fails here, naming the URL and how to start Redis.
+  if (config.verify.mode === 'queue') await checkRedis(config.verify.queue.url);
   // Before anything is written to the run folder: a second build of the same run is refused here.
   await mkdir(runDir, { recursive: true });
   const lock = await lockRun(runDir, options.log);
@@ -71,14 +73,7 @@ async function lockedBuild(
   const { config, runDir } = options;
   const { client } = created;
   const provider = journaledProvider(created.provider, runDir);
-  const verifier = new LocalVerifier({
-    python,
-    workers: config.verify.workers,
-    cpuThreads: config.verify.cpu_threads,
-    buildTimeoutS: config.verify.build_timeout_s,
-    buildRoot: path.resolve(config.cache.dir, 'builds'),
-    scratchRoot: path.resolve(runDir, 'scratch'),
-  });
+  const verifier = await createVerifier(config, { python, runDir, reuse: options.useCache !== false, ...(options.log ? { log: options.log } : {}) });
   let verificationsReused = 0;
   const stopVerifier = options.interrupt?.onInterrupt((signal) => void verifier.abort(`interrupted by ${signal}`));
   try {

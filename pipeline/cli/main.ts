@@ -9,10 +9,14 @@ import { exportCommand } from './commands/export.ts';
 import { filterCommand } from './commands/filter.ts';
 import { reportCommand } from './commands/report.ts';
 import { statsCommand } from './commands/stats.ts';
+import { workerCommand } from './commands/worker.ts';
 import { KFORGE_VERSION } from './version.ts';
 import { ConfigError, NoEndpointError, ProblemSourceError } from '../../stages/core/errors/config-error.ts';
 import { PythonNotFoundError } from '../../stages/verify/python.ts';
 import { VerifierDiedError } from '../../stages/verify/local-verifier.ts';
+import { RedisUnreachableError } from '../../stages/verify/queue/redis-connection.ts';
+import { NoWorkerError } from '../../stages/verify/queue/fleet-environment.ts';
+import { QueueJobFailedError, QueueProtocolError } from '../../stages/verify/queue/queue-verifier.ts';
 import { BudgetFileError } from '../llm/budget.ts';
 import { NoPartFilesError } from '../../datasets/part-files.ts';
 import { ParquetReadError } from '../../datasets/parquet-reader.ts';
@@ -39,6 +43,10 @@ const KNOWN_ERRORS: (abstract new (...args: never[]) => Error)[] = [
   RunLockedError,
   UsageError,
   ManifestError,
+  RedisUnreachableError,
+  NoWorkerError,
+  QueueJobFailedError,
+  QueueProtocolError,
 ];
 
 /** A number option given something that is not a number (yargs makes it NaN): name the flag. */
@@ -72,7 +80,8 @@ const cli = yargs(hideBin(process.argv))
   .command(exportCommand)
   .command(statsCommand)
   .command(reportCommand)
-  .command(datasetCommand);
+  .command(datasetCommand)
+  .command(workerCommand);
 
 try {
   await cli

@@ -1,0 +1,72 @@
+/** `kforge worker`: verify jobs from the Redis queue on this host, until Ctrl-C / SIGTERM. */
+import os from 'node:os';
+import path from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { loadRunConfig } from '../../config/load.ts';
+import { findPython } from '../../../stages/verify/python.ts';
+import { startFleetWorker } from '../../../stages/verify/queue/fleet-worker.ts';
+import { queueName } from '../../../stages/verify/queue/queue-names.ts';
+import { parseGpuList, visibleGpus } from '../../../stages/verify/queue/visible-gpus.ts';
+import { UsageError } from '../../../stages/core/errors/usage-error.ts';
+
+interface WorkerArgs {
+  config?: string;
+  url?: string;
+  queue?: string;
+  device?: string;
+  backend?: string;
+  concurrency?: number;
+  gpus?: (string | number)[];
+  lockS: number;
+}
+
+export const workerCommand: CommandModule<object, WorkerArgs> = {
+  command: 'worker',
+  describe: 'Verify candidates from the Redis queue (verify.mode: queue) on this host',
+  builder: (yargs: Argv) =>
+    yargs
+      .option('config', { type: 'string', describe: 'run configuration whose verify section to use (url, queue, backend, python)' })
+      .option('url', { type: 'string', describe: 'Redis URL (default verify.queue.url, redis://127.0.0.1:6379)' })
+      .option('queue', { type: 'string', describe: 'queue base name (default verify.queue.name)' })
+      .option('device', { type: 'string', describe: 'GPU kind this host serves, e.g. h200 (default verify.queue.device)' })
+      .option('backend', { choices: ['cpu', 'cuda'], describe: 'verification backend (default verify.backend)' })
+      .option('concurrency', { type: 'number', describe: 'candidates at once per GPU (on cpu: per host); default verify.workers' })
+      .option('gpus', { type: 'array', describe: 'GPUs to serve, one worker each (default: all visible); cuda only' })
+      .option('lock-s', { type: 'number', default: 30, describe: "seconds without a sign of life before a worker's job is given to another" }) as unknown as Argv<WorkerArgs>,
+  handler: async (args: ArgumentsCamelCase<WorkerArgs>) => {
+    const config = await loadRunConfig({
+      ...(args.config ? { file: args.config } : {}),
+      overrides: { 'verify.queue.url': args.url, 'verify.queue.name': args.queue, 'verify.queue.device': args.device, 'verify.backend': args.backend, 'verify.workers': args.concurrency },
+    });
+    const v = config.verify;
+    if (!(args.lockS >= 2)) throw new UsageError('--lock-s takes at least 2 seconds');
+    const gpus = v.backend === 'cpu' ? [] : args.gpus?.length ? parseGpuList(args.gpus) : await visibleGpus();
+    if (v.backend === 'cuda' && !gpus.length) throw new UsageError('kforge worker --backend cuda: no GPU visible (nvidia-smi lists none); give --gpus 0,1 or run a cpu worker');
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const running = await startFleetWorker({
+      url: v.queue.url, name: v.queue.name, device: v.queue.device, backend: v.backend, concurrency: v.workers, gpus, lockMs: Math.round(args.lockS * 1000),
+      python: await findPython(v.python), cpuThreads: v.cpu_threads, buildTimeoutS: v.build_timeout_s,
+      buildRoot: path.resolve(config.cache.dir, 'builds'), scratchRoot: path.join(os.tmpdir(), `kforge-worker-scratch-${process.pid}`), log,
+    });
+    for (const w of running.workers) {
+      log(`kforge worker: ${w.worker_id} ready on queue ${queueName({ ...v.queue, backend: v.backend })} at ${v.queue.url}, harness ${w.harness_version}, ${String(w.environment.device_name)}${w.gpu === null ? '' : ` (CUDA_VISIBLE_DEVICES=${w.gpu})`}, concurrency ${v.workers}`);
+    }
+    await untilSignal();
+    log('kforge worker: stopping (finishing the jobs it has; a second signal exits now)');
+    await running.close();
+  },
+};
+
+/** Resolves on the first SIGINT/SIGTERM; a second one exits at once (its jobs go to other workers). */
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    let seen = false;
+    const on = (signal: NodeJS.Signals) => {
+      if (seen) process.exit(signal === 'SIGINT' ? 130 : 143);
+      seen = true;
+      resolve();
+    };
+    process.on('SIGINT', on);
+    process.on('SIGTERM', on);
+  });
+}
