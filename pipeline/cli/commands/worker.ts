@@ -18,6 +18,7 @@ interface WorkerArgs {
   concurrency?: number;
   gpus?: (string | number)[];
   lockS: number;
+  cacheDir?: string;
 }
 
 export const workerCommand: CommandModule<object, WorkerArgs> = {
@@ -32,11 +33,12 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       .option('backend', { choices: ['cpu', 'cuda'], describe: 'verification backend (default verify.backend)' })
       .option('concurrency', { type: 'number', describe: 'candidates at once per GPU (on cpu: per host); default verify.workers' })
       .option('gpus', { type: 'array', describe: 'GPUs to serve, one worker each (default: all visible); cuda only' })
+      .option('cache-dir', { type: 'string', describe: 'where extension builds are kept (default cache.dir, .kforge-cache/)' })
       .option('lock-s', { type: 'number', default: 30, describe: "seconds without a sign of life before a worker's job is given to another" }) as unknown as Argv<WorkerArgs>,
   handler: async (args: ArgumentsCamelCase<WorkerArgs>) => {
     const config = await loadRunConfig({
       ...(args.config ? { file: args.config } : {}),
-      overrides: { 'verify.queue.url': args.url, 'verify.queue.name': args.queue, 'verify.queue.device': args.device, 'verify.backend': args.backend, 'verify.workers': args.concurrency },
+      overrides: { 'verify.queue.url': args.url, 'verify.queue.name': args.queue, 'verify.queue.device': args.device, 'verify.backend': args.backend, 'verify.workers': args.concurrency, 'cache.dir': args.cacheDir },
     });
     const v = config.verify;
     if (!(args.lockS >= 2)) throw new UsageError('--lock-s takes at least 2 seconds');
