@@ -13,10 +13,14 @@ import { HARNESS_SCRIPT } from '../../stages/verify/local-verifier.ts';
 import { verifyResultSchema, type VerifyResult } from '../../stages/verify/protocol.ts';
 import { reluJob, TEST_BUILD_ROOT } from './jobs.ts';
 
-/** relu_ok with a comment no earlier run had: its build folder is new, so it really compiles (~20 s here). */
+/** relu_ok with a C++ comment no earlier run had: builds are keyed by what load_inline compiles, so the
+ * comment goes into the C++ source; its build folder is new and it really compiles (~20 s here). */
 function freshBuildJob(id: string, timeoutS: number) {
   const job = reluJob('relu_ok', { candidate_id: id, timeout_s: timeoutS, trials: 1, timing: { warmup: 0, repeats: 2 } });
-  return { ...job, kernel_source: `${job.kernel_source}\n# fresh build ${Date.now()} ${Math.random()}\n` };
+  const include = '#include <torch/extension.h>';
+  expect(job.kernel_source).toContain(include);
+  const fresh = `${include}\n// fresh build ${Date.now()} ${Math.random()}`;
+  return { ...job, kernel_source: job.kernel_source.replace(include, fresh) };
 }
 
 async function verify(job: object, extra: string[]): Promise<VerifyResult> {

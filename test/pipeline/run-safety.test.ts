@@ -14,6 +14,7 @@ import { HARNESS_SCRIPT } from '../../stages/verify/local-verifier.ts';
 import { fixtureRecords, writeRun } from '../datasets/fixture.ts';
 import { runKforge } from '../support/run-kforge.ts';
 import { pollUntil } from '../support/run-processes.ts';
+import { REPO_ROOT } from '../support/paths.ts';
 
 const NO_STACK = /at .*\.ts:\d+/;
 
@@ -114,7 +115,7 @@ describe('options and paths are checked, with plain errors', () => {
 describe('duplicate problems', () => {
   it('are named, both, and kept once (the first by level, id, name)', async () => {
     const work = await mkdtemp(path.join(tmpdir(), 'kforge-dups-'));
-    const code = (await readFile(path.join(path.dirname(HARNESS_SCRIPT), '../builtin/level1/1001_ReLU.py'), 'utf8'));
+    const code = await readFile(path.join(REPO_ROOT, 'kernelbench/builtin/level1/1001_ReLU.py'), 'utf8');
     const line = (id: number, name: string) => JSON.stringify({ level: 1, problem_id: id, name, code });
     const file = path.join(work, 'p.jsonl');
     await writeFile(file, [line(1, '1_ReLU'), line(1, '1_ReLU'), line(7, '7_ReLUAgain')].join('\n') + '\n');

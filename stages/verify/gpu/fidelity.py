@@ -4,7 +4,7 @@
     python3 stages/verify/gpu/fidelity.py --dev stages/verify/gpu/data/leaderboard-dev.jsonl --out "$OUT" \\
         --levels 2 3 1 --limit-per-level 60 --deadline 570
 
-Each line of the dev set (README of ../shared/realworld: id, level, problem_id, problem_name,
+Each line of the dev set (a JSONL of real candidates, kept outside the repository: id, level, problem_id, problem_name,
 problem_code, kernel_source, model, kernelbench_v0) becomes one VerifyJob against the reference as the
 kernel was written against, at KernelBench v0's tolerance (`loose`: 1e-2). The harness runs them
 (`verify.py --resume`), stopped at the deadline: run the same command again to continue. Results and
@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--report-only", action="store_true")
     p.add_argument("harness_args", nargs="*", help="after --: passed to verify.py (e.g. --no-network-isolation)")
     args = p.parse_args(argv)
+    if not args.dev.is_file():
+        p.error(f"--dev {args.dev}: no such file (the dev set is not shipped: copy it into stages/verify/gpu/data/, which is ignored)")
     started = time.monotonic()
     args.out.mkdir(parents=True, exist_ok=True)
     args.work.mkdir(parents=True, exist_ok=True)

@@ -114,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--parallel", type=int, default=6, help="processes loading at once (timing is serialised)")
     p.add_argument("--timeout-one", type=float, default=180.0)
     args = p.parse_args(argv)
+    if not args.dev.is_file():
+        p.error(f"--dev {args.dev}: no such file (the dev set is not shipped: copy it into stages/verify/gpu/data/, which is ignored)")
     if args.one:
         print("KFORGE_RESULT " + json.dumps(measure_one(json.loads(sys.stdin.read()))), flush=True)
         os._exit(0)  # skip candidate destructors

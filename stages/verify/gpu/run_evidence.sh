@@ -8,7 +8,8 @@
 #   OUT=/some/dir bash stages/verify/gpu/run_evidence.sh recheck [seconds]  # suites + the ten twice-wrapped pairs
 #   OUT=/some/dir WRAP_IDS="72 75 78" bash stages/verify/gpu/run_evidence.sh builtin [seconds]
 #                                                     # builtin + wrong, and the wrap of those problem ids only
-# Needs stages/verify/gpu/data/problems.jsonl (a copy of ../shared/kernelbench/problems.jsonl).
+# Needs stages/verify/gpu/data/problems.jsonl: KernelBench's problems as JSONL (`kforge problems` reads the
+# same format; a KernelBench checkout's problems exported to it). The folder is ignored: no data is shipped.
 set -u
 PHASE=${1:-all}
 LIMIT=${2:-540}
@@ -16,6 +17,10 @@ OUT=${OUT:-/tmp/kforge-evidence}
 mkdir -p "$OUT"
 H=stages/verify/harness
 P=stages/verify/gpu/data/problems.jsonl
+if [ ! -f "$P" ]; then
+  echo "run_evidence.sh: $P is missing: copy KernelBench's problems JSONL there first (see the comment at the top)" >&2
+  exit 2
+fi
 export PYTHONUNBUFFERED=1 KFORGE_PEAKS_CACHE=/tmp/kforge-peaks.json
 T0=$(date +%s)
 left() { echo $(( LIMIT - ($(date +%s) - T0) )); }

@@ -95,7 +95,7 @@ class Driver:
         env = sandbox.worker_env(o.parent_env, scratch, ext_dir, HARNESS_DIR, o.cpu_threads, o.build_root / "cache")
         log_path = scratch / "worker.log"
         read_fd, write_fd = os.pipe()
-        cmd = [o.python, "-m", "kforge_harness.worker", "--status-fd", str(write_fd),
+        cmd = [o.python, "-m", "kforge_harness.worker", "--status-fd", str(write_fd), "--driver-pid", str(os.getpid()),
                "--lock-dir", str(o.lock_dir), "--build-dir", str(ext_dir),
                "--cpu-threads", str(o.cpu_threads)]
         if not o.network_isolation:

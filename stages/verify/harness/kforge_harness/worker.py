@@ -15,6 +15,23 @@ import time
 from pathlib import Path
 from typing import Any
 
+from . import sandbox  # light (no torch): the parent check below runs before torch's seconds of import
+
+
+def _driver_pid(argv: list[str]) -> int | None:
+    """--driver-pid from the command line, read before argparse and torch: a driver killed while this
+    worker imports torch (seconds on a loaded host) must not leave it running on with nobody to stop it.
+    Its new parent is not always pid 1 (a container's init or a subreaper), so "parent is not the
+    driver" decides, not "parent is 1"."""
+    for i, arg in enumerate(argv[:-1]):
+        if arg == "--driver-pid" and argv[i + 1].isdigit():
+            return int(argv[i + 1])
+    return None
+
+
+if __name__ == "__main__":
+    sandbox.die_with_parent(expected_parent=_driver_pid(sys.argv))
+
 # Bound before any candidate code exists in this process. torch._dynamo (torch 2.x) rebinds some
 # torch functions when first imported (the profiler and the FLOP counter import it), so it is imported
 # first: the snapshot then holds the functions as they will stay.
@@ -28,7 +45,7 @@ _TRUSTED = tampering.snapshot()
 import torch  # noqa: E402
 import torch.utils.cpp_extension  # noqa: E402,F401  (its import-time warnings are not build output)
 
-from . import arch_flags, building, environment, evaluation, loading, problem_facts, profiling, sandbox  # noqa: E402
+from . import arch_flags, building, environment, evaluation, loading, problem_facts, profiling  # noqa: E402
 from . import poisoning, speed_of_light, static_check  # noqa: E402
 from .flags import SUSPECT_FLAGS  # noqa: E402
 from .inputs import init_inputs, input_maker, seed_everything  # noqa: E402
@@ -184,8 +201,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--build-dir", required=True)
     p.add_argument("--cpu-threads", type=int, default=1)
     p.add_argument("--no-network-isolation", action="store_true")
+    p.add_argument("--driver-pid", type=int, default=None, help="see _driver_pid")
     args = p.parse_args(argv)
-    sandbox.die_with_parent()
+    sandbox.die_with_parent(expected_parent=args.driver_pid)
     channel = StatusChannel(args.status_fd)
     started = time.monotonic()
     job = VerifyJob.from_dict(json.loads(sys.stdin.read()))

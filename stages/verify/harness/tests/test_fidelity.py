@@ -9,7 +9,7 @@ from pathlib import Path
 
 import helpers
 
-sys.path.insert(0, str(helpers.REPO / "kernelbench" / "gpu"))
+sys.path.insert(0, str(helpers.REPO / "stages" / "verify" / "gpu"))
 import fidelity  # noqa: E402
 import fidelity_report  # noqa: E402
 from kforge_harness.protocol import VerifyJob, empty_result  # noqa: E402

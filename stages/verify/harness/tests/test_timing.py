@@ -115,6 +115,10 @@ class SimulatedGpu:
         self.log.append("flush")
         self._enqueue(self.flush_ms)
 
+    def sleep(self, cycles: int) -> None:  # torch.cuda._sleep at a million cycles per ms
+        self.log.append("sleep")
+        self._enqueue(cycles / 1_000_000)
+
     def forward(self) -> torch.Tensor:
         self.log.append("fn")
         self.host_s += self.launch_ms / 1000.0  # host launch latency, then the kernel is queued
@@ -136,6 +140,23 @@ class CudaTrialTest(unittest.TestCase):
         self.assertEqual(gpu.log[-7:], ["sync", "record0", "flush", "record1", "fn", "record2", "sync"])
         between = gpu.log[gpu.log.index("flush"):gpu.log.index("record1")]
         self.assertNotIn("sync", between)
+
+    def test_head_start_covers_a_forward_slower_to_issue_than_the_flush(self):
+        # 300 us of Python to issue a 20 us kernel behind a 100 us flush: the flush alone leaves the GPU
+        # idle for 200 us inside the timed region; the hold after it (1.5x the measured issue time) does not.
+        gpu = SimulatedGpu(flush_ms=0.1, launch_ms=0.3, call_ms=0.02)
+        with mock.patch.object(timing, "_perf_counter", gpu.clock), \
+                mock.patch.object(timing, "_synchronize", gpu.synchronize), \
+                mock.patch.object(timing, "_Event", gpu.event_class()), \
+                mock.patch.object(timing, "_sleep", gpu.sleep):
+            run = timing.time_calls(gpu.forward, torch.device("cuda"), 3, 4, flusher=gpu)
+        self.assertEqual([round(t, 6) for t in run.trials_ms], [0.02] * 4)
+        trial = [e.rstrip("012") for e in gpu.log[-8:]]  # the hold's calibration recorded events too
+        self.assertEqual(trial, ["sync", "record", "flush", "sleep", "record", "fn", "record", "sync"])
+        without = SimulatedGpu(flush_ms=0.1, launch_ms=0.3, call_ms=0.02)
+        with mock.patch.object(timing.HeadStart, "MAX_MS", 0.0):
+            slow = self._time(without)
+        self.assertEqual([round(t, 6) for t in slow.trials_ms], [0.22] * 4)
 
     def test_host_launch_latency_hidden_behind_the_flush(self):
         # 30 us to issue a 20 us kernel: with a synchronise after the flush the events saw 50 us.
