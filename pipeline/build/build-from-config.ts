@@ -19,6 +19,7 @@ import { journaledProvider } from '../run/search-journal.ts';
 import { SeedBank } from '../search/seed-bank.ts';
 import { createProvider } from './create-provider.ts';
 import { createVerifier } from './create-verifier.ts';
+import { QueueVerifier } from '../../stages/verify/queue/queue-verifier.ts';
 import { checkRedis } from '../../stages/verify/queue/redis-connection.ts';
 import { runBuild, type BuildOutcome } from './run-build.ts';
 import { cachedVerify } from '../../stages/verify/verify-cache.ts';
@@ -103,6 +104,7 @@ async function lockedBuild(
         },
         ...(client ? { llmStatus: () => ({ ...client.status() }) } : {}),
         ...(options.interrupt ? { interrupt: options.interrupt } : {}),
+        ...(verifier instanceof QueueVerifier ? { fleetLine: () => verifier.fleetLine(config.verify.backend) } : {}),
       },
     );
     const llm = client?.status();

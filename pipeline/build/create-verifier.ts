@@ -17,7 +17,7 @@ export async function createVerifier(config: RunConfig, o: CreateVerifierOptions
   const v = config.verify;
   if (v.mode === 'queue') {
     return QueueVerifier.open({
-      url: v.queue.url, name: v.queue.name, device: v.queue.device, attempts: v.queue.attempts, workerWaitS: v.queue.worker_wait_s, reuse: o.reuse,
+      url: v.queue.url, name: v.queue.name, device: v.queue.device, attempts: v.queue.attempts, workerWaitS: v.queue.worker_wait_s, reuse: o.reuse, splitBuilds: v.queue.split_builds,
       ...(o.log ? { log: o.log } : {}),
     });
   }

@@ -10,6 +10,7 @@ import { filterCommand } from './commands/filter.ts';
 import { reportCommand } from './commands/report.ts';
 import { statsCommand } from './commands/stats.ts';
 import { workerCommand } from './commands/worker.ts';
+import { fleetCommand } from './commands/fleet.ts';
 import { KFORGE_VERSION } from './version.ts';
 import { ConfigError, NoEndpointError, ProblemSourceError } from '../../stages/core/errors/config-error.ts';
 import { PythonNotFoundError } from '../../stages/verify/python.ts';
@@ -81,7 +82,8 @@ const cli = yargs(hideBin(process.argv))
   .command(statsCommand)
   .command(reportCommand)
   .command(datasetCommand)
-  .command(workerCommand);
+  .command(workerCommand)
+  .command(fleetCommand);
 
 try {
   await cli

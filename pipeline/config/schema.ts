@@ -74,6 +74,10 @@ const queueSchema = z
     attempts: z.number().int().positive().default(3),
     /** Seconds to wait for a first worker to register before giving up. */
     worker_wait_s: z.number().positive().default(600),
+    /** Builds off the GPU: each job goes to the build queue first, then to the device queue (README). */
+    split_builds: z.boolean().default(false),
+    /** Workers: the content-addressed build store (a folder every build and device worker reads); '' none. */
+    build_store: z.string().default(''),
   })
   .prefault({});
 

@@ -5,7 +5,6 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadRunConfig } from '../../config/load.ts';
 import { findPython } from '../../../stages/verify/python.ts';
 import { startFleetWorker } from '../../../stages/verify/queue/fleet-worker.ts';
-import { queueName } from '../../../stages/verify/queue/queue-names.ts';
 import { parseGpuList, visibleGpus } from '../../../stages/verify/queue/visible-gpus.ts';
 import { UsageError } from '../../../stages/core/errors/usage-error.ts';
 
@@ -19,6 +18,9 @@ interface WorkerArgs {
   gpus?: (string | number)[];
   lockS: number;
   cacheDir?: string;
+  role: 'build' | 'gpu' | 'all';
+  buildStore?: string;
+  buildConcurrency?: number;
 }
 
 export const workerCommand: CommandModule<object, WorkerArgs> = {
@@ -34,6 +36,9 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       .option('concurrency', { type: 'number', describe: 'candidates at once per GPU (on cpu: per host); default verify.workers' })
       .option('gpus', { type: 'array', describe: 'GPUs to serve, one worker each (default: all visible); cuda only' })
       .option('cache-dir', { type: 'string', describe: 'where extension builds are kept (default cache.dir, .kforge-cache/)' })
+      .option('role', { choices: ['build', 'gpu', 'all'], default: 'all', describe: 'build: extension builds into the build store (no GPU needed); gpu: the device step; all: both (builds only with a build store)' })
+      .option('build-store', { type: 'string', describe: 'content-addressed build store shared by build and device workers (default verify.queue.build_store; none: device workers build themselves)' })
+      .option('build-concurrency', { type: 'number', describe: 'builds at once on this host (role build/all; default: cores - 1)' })
       .option('lock-s', { type: 'number', default: 30, describe: "seconds without a sign of life before a worker's job is given to another" }) as unknown as Argv<WorkerArgs>,
   handler: async (args: ArgumentsCamelCase<WorkerArgs>) => {
     const config = await loadRunConfig({
@@ -42,16 +47,25 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     });
     const v = config.verify;
     if (!(args.lockS >= 2)) throw new UsageError('--lock-s takes at least 2 seconds');
-    const gpus = v.backend === 'cpu' ? [] : args.gpus?.length ? parseGpuList(args.gpus) : await visibleGpus();
-    if (v.backend === 'cuda' && !gpus.length) throw new UsageError('kforge worker --backend cuda: no GPU visible (nvidia-smi lists none); give --gpus 0,1 or run a cpu worker');
+    const gpus = v.backend === 'cpu' || args.role === 'build' ? [] : args.gpus?.length ? parseGpuList(args.gpus) : await visibleGpus();
+    if (v.backend === 'cuda' && args.role !== 'build' && !gpus.length) throw new UsageError('kforge worker --backend cuda: no GPU visible (nvidia-smi lists none); give --gpus 0,1 or run a cpu worker');
+    const buildStore = args.buildStore ?? (v.queue.build_store || undefined);
+    if (args.role === 'build' && !buildStore) throw new UsageError('kforge worker --role build needs a build store for its builds: --build-store DIR (a folder the device workers read too)');
+    // Without a store there is nowhere to put builds: role all is then a device worker running whole jobs.
+    const roles = args.role === 'all' ? (buildStore ? (['build', 'gpu'] as const) : (['gpu'] as const)) : ([args.role] as const);
+    if (args.buildConcurrency !== undefined && !(args.buildConcurrency >= 1)) throw new UsageError('--build-concurrency takes at least 1');
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const running = await startFleetWorker({
-      url: v.queue.url, name: v.queue.name, device: v.queue.device, backend: v.backend, concurrency: v.workers, gpus, lockMs: Math.round(args.lockS * 1000),
+      url: v.queue.url, name: v.queue.name, device: v.queue.device, backend: v.backend, roles: [...roles], gpus, lockMs: Math.round(args.lockS * 1000),
+      // With prebuilt extensions a device step is the GPU work only: one at a time per GPU unless asked.
+      concurrency: args.concurrency ?? (buildStore ? 1 : v.workers),
+      buildConcurrency: args.buildConcurrency ?? Math.max(1, os.availableParallelism() - 1),
+      ...(buildStore ? { buildStore: path.resolve(buildStore) } : {}),
       python: await findPython(v.python), cpuThreads: v.cpu_threads, buildTimeoutS: v.build_timeout_s,
       buildRoot: path.resolve(config.cache.dir, 'builds'), scratchRoot: path.join(os.tmpdir(), `kforge-worker-scratch-${process.pid}`), log,
     });
     for (const w of running.workers) {
-      log(`kforge worker: ${w.worker_id} ready on queue ${queueName({ ...v.queue, backend: v.backend })} at ${v.queue.url}, harness ${w.harness_version}, ${String(w.environment.device_name)}${w.gpu === null ? '' : ` (CUDA_VISIBLE_DEVICES=${w.gpu})`}, concurrency ${v.workers}`);
+      log(`kforge worker: ${w.worker_id} ready on queue ${w.queue} at ${v.queue.url}, role ${w.role}, harness ${w.harness_version}, ${String(w.environment.device_name)}${w.gpu === null ? '' : ` (CUDA_VISIBLE_DEVICES=${w.gpu})`}, concurrency ${w.concurrency}`);
     }
     await untilSignal();
     log('kforge worker: stopping (finishing the jobs it has; a second signal exits now)');

@@ -18,6 +18,8 @@ export const verifyJobSchema: z.ZodType<VerifyJob> = z.strictObject({
   timeout_s: z.number().positive(),
   seed: z.number().int(),
   compile_reference: z.boolean(),
+  /** Which part the harness runs (PROTOCOL.md `phase`): the worker sets it from the queue it serves. */
+  phase: z.enum(['all', 'build', 'gpu']).optional(),
 });
 
 /** What a verdict depends on besides the job: the worker must match it or refuse the job. */
@@ -26,6 +28,10 @@ export const expectationSchema = z.strictObject({
   environment: environmentSchema,
 });
 export type Expectation = z.infer<typeof expectationSchema>;
+
+/** Roles of a fleet worker: build workers need cores and the toolchain; gpu workers run the device step. */
+export const WORKER_ROLES = ['build', 'gpu'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
 
 export const queueJobDataSchema = z.strictObject({ job: verifyJobSchema, expect: expectationSchema });
 export type QueueJobData = z.infer<typeof queueJobDataSchema>;
@@ -37,6 +43,7 @@ export const workerInfoSchema = z.strictObject({
   pid: z.number().int(),
   /** The CUDA_VISIBLE_DEVICES the worker's harness runs with; null on the cpu backend. */
   gpu: z.string().nullable(),
+  role: z.enum(WORKER_ROLES),
   harness_version: z.string(),
   environment: environmentSchema,
 });
@@ -44,6 +51,19 @@ export type WorkerInfo = z.infer<typeof workerInfoSchema>;
 
 export const queueReturnSchema = z.strictObject({ result: verifyResultSchema, worker: workerInfoSchema });
 export type QueueReturn = z.infer<typeof queueReturnSchema>;
+
+/**
+ * What a build job returns: `final` when the build settled the verdict (it failed: `result` is the
+ * verdict), else `result` is the build evidence and the verdict comes from the device queue's job
+ * `handed_to` (the same id, on `queue`).
+ */
+export const buildReturnSchema = z.strictObject({
+  result: verifyResultSchema,
+  worker: workerInfoSchema,
+  final: z.boolean(),
+  handed_to: z.strictObject({ queue: z.string(), id: z.string() }).nullable(),
+});
+export type BuildReturn = z.infer<typeof buildReturnSchema>;
 
 /** A live worker's entry in the fleet registry (refreshed while it runs, expires when it dies). */
 export const workerRecordSchema = workerInfoSchema.extend({

@@ -18,8 +18,17 @@ export interface QueueAddress {
   device: string;
 }
 
+/** The queue of the device step (with builds off the GPU) or of whole jobs: `<name>-<backend>[-<device>]`. */
 export function queueName(a: Pick<QueueAddress, 'name' | 'backend' | 'device'>): string {
   return [a.name, a.backend, a.device].filter(Boolean).join('-');
+}
+
+/**
+ * The queue of extension builds for that device queue: `<name>-build-<backend>[-<device>]`. Per device
+ * kind too, since a CUDA build targets the kind's architecture; any host with the toolchain serves it.
+ */
+export function buildQueueName(a: Pick<QueueAddress, 'name' | 'backend' | 'device'>): string {
+  return [a.name, 'build', a.backend, a.device].filter(Boolean).join('-');
 }
 
 /** Prefix of the fleet registry keys of one queue (beside BullMQ's own `bull:<queue>:*`). */

@@ -6,15 +6,17 @@
  * runs, two hosts) is one job: BullMQ ignores an add whose id exists and both wait for the one verdict.
  */
 import { randomUUID } from 'node:crypto';
-import { Queue, QueueEvents, type Job } from 'bullmq';
+import { Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { RunStoppedError } from '../../core/errors/run-stopping.ts';
 import type { Backend, Environment, VerifyJob, VerifyResult } from '../protocol.ts';
 import { readHarnessVersion } from '../verdict-definition.ts';
 import type { StoppableVerifier } from '../verifier.ts';
 import { waitForFleetEnvironment } from './fleet-environment.ts';
-import { queueReturnSchema, type QueueJobData } from './queue-messages.ts';
-import { queueJobId, queueName, type QueueAddress } from './queue-names.ts';
+import { fleetLine } from './fleet-status.ts';
+import { addVerifyJob } from './job-options.ts';
+import { buildReturnSchema, queueReturnSchema, type QueueJobData } from './queue-messages.ts';
+import { buildQueueName, queueJobId, queueName, type QueueAddress } from './queue-names.ts';
 import { checkRedis, queueConnection, settingsWarnings } from './redis-connection.ts';
 
 export interface QueueVerifierOptions extends Omit<QueueAddress, 'backend'> {
@@ -24,6 +26,8 @@ export interface QueueVerifierOptions extends Omit<QueueAddress, 'backend'> {
   workerWaitS: number;
   /** false (--no-cache): a fresh job id per call, so nothing finished earlier is reused. */
   reuse?: boolean;
+  /** Builds off the GPU: jobs go to the build queue first (build workers hand them on to the device queue). */
+  splitBuilds?: boolean;
   log?: (line: string) => void;
 }
 
@@ -36,14 +40,32 @@ export class QueueProtocolError extends Error {
   override readonly name = 'QueueProtocolError';
 }
 
-const KEEP_S = 7 * 24 * 3600;
 /** Events can be missed across a Redis restart: the job's state is also polled this often. */
 const POLL_MS = 5000;
+
+type JobEvent = { kind: 'completed'; value: unknown } | { kind: 'failed'; reason: string };
+
+interface OpenQueue {
+  queue: Queue;
+  events: QueueEvents;
+  eventsConnection: Redis;
+  waiters: Map<string, Set<(e: JobEvent) => void>>;
+}
+
+/** A completed event carries the return value as BullMQ stored it (JSON text). */
+function parseReturn(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
 
 export class QueueVerifier implements StoppableVerifier {
   readonly version = readHarnessVersion();
   private readonly connection: Redis;
-  private readonly queues = new Map<Backend, { queue: Queue; events: QueueEvents; eventsConnection: Redis }>();
+  private readonly queues = new Map<string, OpenQueue>();
   private readonly environments = new Map<Backend, Promise<Environment>>();
   private readonly stops = new Set<(e: Error) => void>();
   private readonly nonce = randomUUID().slice(0, 8);
@@ -81,21 +103,34 @@ export class QueueVerifier implements StoppableVerifier {
     if (this.stoppedBy) throw new RunStoppedError(this.stoppedBy);
     const expect = { harness_version: this.version, environment: await this.environment(job.backend) };
     const id = queueJobId(job, expect) + (this.options.reuse === false ? `-${this.nonce}-${job.candidate_id}` : '');
-    const { queue, events } = await this.queueFor(job.backend);
     const data: QueueJobData = { job, expect };
-    const added: Job = await queue.add('verify', data, {
-      jobId: id, attempts: this.options.attempts, backoff: { type: 'exponential', delay: 2000 },
-      removeOnComplete: { age: KEEP_S }, removeOnFail: { age: KEEP_S },
-    });
-    // An earlier run's job that the fleet gave up on is tried again, not answered with its old failure.
-    if ((await queue.getJobState(id)) === 'failed') await (await queue.getJob(id))?.retry('failed');
-    const raw = await this.stoppable(this.waitFor(added, queue, events));
+    const device = await this.queueFor(this.queueNameFor(job.backend));
+    let raw: unknown;
+    if (this.options.splitBuilds) {
+      // The build queue first; its worker hands the job on to the device queue under the same id.
+      const builds = await this.queueFor(buildQueueName({ ...this.options, backend: job.backend }));
+      await addVerifyJob(builds.queue, id, data, this.options.attempts);
+      const built = buildReturnSchema.safeParse(await this.stoppable(this.waitFor(id, builds)));
+      if (!built.success) throw new QueueProtocolError(`build job ${id} returned something that is not a build result: ${built.error.message}`);
+      raw = built.data.final ? { result: built.data.result, worker: built.data.worker } : await this.stoppable(this.waitFor(id, device));
+    } else {
+      await addVerifyJob(device.queue, id, data, this.options.attempts);
+      raw = await this.stoppable(this.waitFor(id, device));
+    }
     const parsed = queueReturnSchema.safeParse(raw);
     if (!parsed.success) throw new QueueProtocolError(`job ${id} returned something that is not a verdict: ${parsed.error.message}`);
     const result = parsed.data.result;
     // As the cache does: a timeout says as much about the host's load as the kernel; try it again next time.
-    if (result.fail_stage === 'timeout') await queue.remove(id).catch(() => 0);
+    if (result.fail_stage === 'timeout') {
+      await Promise.all([...this.queues.values()].map(({ queue }) => queue.remove(id).catch(() => 0)));
+    }
     return { ...result, candidate_id: job.candidate_id };
+  }
+
+  /** Depth of this build's queues and their live workers, for the progress line. */
+  async fleetLine(backend: Backend): Promise<string> {
+    const names = [this.queueNameFor(backend), ...(this.options.splitBuilds ? [buildQueueName({ ...this.options, backend })] : [])];
+    return fleetLine(this.connection, names);
   }
 
   /** An interrupt: pending waits end with RunStoppedError; their jobs stay queued (a resume finds them done). */
@@ -115,34 +150,54 @@ export class QueueVerifier implements StoppableVerifier {
     this.connection.disconnect();
   }
 
-  private async queueFor(backend: Backend): Promise<{ queue: Queue; events: QueueEvents; eventsConnection: Redis }> {
-    let q = this.queues.get(backend);
+  private async queueFor(name: string): Promise<OpenQueue> {
+    let q = this.queues.get(name);
     if (!q) {
-      const name = this.queueNameFor(backend);
       const eventsConnection = queueConnection(this.options.url); // QueueEvents blocks on its own connection
-      q = { queue: new Queue(name, { connection: this.connection }), events: new QueueEvents(name, { connection: eventsConnection }), eventsConnection };
-      this.queues.set(backend, q);
+      const events = new QueueEvents(name, { connection: eventsConnection });
+      const waiters = new Map<string, Set<(e: JobEvent) => void>>();
+      // One listener per queue, dispatching by job id (a listener per job would pile up on a long build).
+      events.on('completed', ({ jobId, returnvalue }) => {
+        for (const w of [...(waiters.get(jobId) ?? [])]) w({ kind: 'completed', value: parseReturn(returnvalue) });
+      });
+      events.on('failed', ({ jobId, failedReason }) => {
+        for (const w of [...(waiters.get(jobId) ?? [])]) w({ kind: 'failed', reason: failedReason });
+      });
+      q = { queue: new Queue(name, { connection: this.connection }), events, eventsConnection, waiters };
+      this.queues.set(name, q);
     }
     await q.events.waitUntilReady();
     return q;
   }
 
   /** The job's return value: from its completed event, or from polling its state (events lost in a restart). */
-  private waitFor(job: Job, queue: Queue, events: QueueEvents): Promise<unknown> {
+  private waitFor(id: string, open: OpenQueue): Promise<unknown> {
+    const { queue, waiters } = open;
     return new Promise((resolve, reject) => {
-      const done = (f: () => void) => { clearInterval(timer); f(); };
-      const fail = (e: unknown) => done(() => reject(new QueueJobFailedError(`verification job ${String(job.id)} failed on the fleet: ${e instanceof Error ? e.message : String(e)}`)));
-      const id = String(job.id);
-      const timer = setInterval(() => {
-        void (async () => {
-          const state = await queue.getJobState(id);
-          if (state !== 'completed' && state !== 'failed') return;
-          const j = await queue.getJob(id);
-          if (state === 'completed' && j) done(() => resolve(j.returnvalue));
-          else if (state === 'failed') fail(new Error(j?.failedReason ?? 'failed'));
-        })().catch(() => {}); // Redis away: the next tick tries again
-      }, POLL_MS);
-      job.waitUntilFinished(events).then((v) => done(() => resolve(v)), fail);
+      let settled = false;
+      const done = (f: () => void) => {
+        if (settled) return;
+        settled = true;
+        clearInterval(timer);
+        waiters.get(id)?.delete(onEvent);
+        if (!waiters.get(id)?.size) waiters.delete(id);
+        f();
+      };
+      const fail = (why: string) => done(() => reject(new QueueJobFailedError(`verification job ${id} failed on the fleet (queue ${queue.name}): ${why}`)));
+      const poll = async () => {
+        const state = await queue.getJobState(id);
+        if (state !== 'completed' && state !== 'failed') return;
+        const j = await queue.getJob(id);
+        if (state === 'completed' && j) done(() => resolve(j.returnvalue));
+        else if (state === 'failed') fail(j?.failedReason ?? 'failed');
+      };
+      // A failed event may be followed by a retry: the job's state decides.
+      const onEvent = (e: JobEvent) => (e.kind === 'completed' ? done(() => resolve(e.value)) : void poll().catch(() => fail(e.reason)));
+      const set = waiters.get(id) ?? new Set<(e: JobEvent) => void>();
+      set.add(onEvent);
+      waiters.set(id, set);
+      const timer = setInterval(() => void poll().catch(() => {}), POLL_MS); // Redis away: the next tick tries again
+      void poll().catch(() => {}); // finished before the listener was on (another run's job)
     });
   }
 
