@@ -25,6 +25,7 @@ VERIFIER_VERSION = Path(__file__).with_name("VERSION").read_text(encoding="utf-8
 VERDICT = json.loads(Path(__file__).with_name("verdict.json").read_text(encoding="utf-8"))
 BACKENDS = tuple(VERDICT["enums"]["backend"]["values"])
 TOLERANCE_POLICIES = tuple(VERDICT["enums"]["tolerance_policy"]["values"])
+PHASES = tuple(VERDICT["enums"]["phase"]["values"])
 
 
 class JobError(ValueError):
@@ -46,6 +47,8 @@ class VerifyJob:
     timeout_s: float
     seed: int
     compile_reference: bool
+    # Which part of the job runs (verify.py --phase overrides it); not part of the verdict.
+    phase: str = "all"
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> "VerifyJob":
@@ -66,6 +69,7 @@ class VerifyJob:
                 timeout_s=float(d.get("timeout_s", 300)),
                 seed=int(d.get("seed", 0)),
                 compile_reference=bool(d.get("compile_reference", False)),
+                phase=str(d.get("phase", "all")),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise JobError(f"malformed job: {e!r}") from e
@@ -73,6 +77,8 @@ class VerifyJob:
             raise JobError(f"unknown backend {job.backend!r} (expected one of {BACKENDS})")
         if job.tolerance_policy not in TOLERANCE_POLICIES:
             raise JobError(f"unknown tolerance_policy {job.tolerance_policy!r}")
+        if job.phase not in PHASES:
+            raise JobError(f"unknown phase {job.phase!r} (expected one of {PHASES})")
         if job.trials < 1 or job.repeats < 1 or job.warmup < 0 or job.timeout_s <= 0:
             raise JobError("trials and repeats must be >= 1, warmup >= 0, timeout_s > 0")
         return job
@@ -89,6 +95,7 @@ class VerifyJob:
             "timeout_s": self.timeout_s,
             "seed": self.seed,
             "compile_reference": self.compile_reference,
+            "phase": self.phase,
         }
 
 
@@ -120,9 +127,10 @@ def empty_environment() -> dict[str, Any]:
     return _empties(VERDICT["objects"]["environment"], {})
 
 
-def empty_result(candidate_id: str, backend: str, policy: str, atol: float, rtol: float) -> dict[str, Any]:
+def empty_result(candidate_id: str, backend: str, policy: str, atol: float, rtol: float,
+                 phase: str = "all") -> dict[str, Any]:
     given = {"candidate_id": candidate_id, "verifier_version": VERIFIER_VERSION, "backend": backend,
-             "tolerance_policy": policy, "atol": atol, "rtol": rtol}
+             "tolerance_policy": policy, "atol": atol, "rtol": rtol, "phase": phase}
     return _empties(VERDICT["result"], given)
 
 
@@ -142,7 +150,7 @@ def failure_result(job: VerifyJob, stage: str, message: str, wall_s: float = 0.0
     from .tolerance import tolerance_for
 
     atol, rtol = tolerance_for(job.tolerance_policy, None)
-    r = empty_result(job.candidate_id, job.backend, job.tolerance_policy, atol, rtol)
+    r = empty_result(job.candidate_id, job.backend, job.tolerance_policy, atol, rtol, job.phase)
     r["fail_stage"] = stage
     r["fail_message"] = message
     r["wall_s"] = wall_s
