@@ -2,7 +2,8 @@
  * Issue 13: verification through a BullMQ queue on a real Redis, with real `kforge worker` processes
  * (each standing for a host) running the real harness on the cpu backend. The records must be those of
  * the local verifier; `kforge fleet status` and the build's progress line see the queue and its
- * workers; a duplicate enqueue runs once and a cpu worker never takes a cuda job; a worker killed by
+ * workers; with builds split off the device, build workers fill a build store the device worker
+ * loads from; a duplicate enqueue runs once and a cpu worker never takes a cuda job; a worker killed by
  * kill -9 mid-job and a Redis restarted mid-run lose and double nothing; an unreachable Redis fails at
  * once, naming the URL and the fix.
  *
@@ -144,6 +145,32 @@ describe.skipIf(REDIS_MISSING !== null)('kforge build with verify.mode: queue', 
     expect(done.exitCode, done.all).toBe(0);
     expect(await verdicts(path.join(work, 'runs/restarted'))).toEqual(expected);
     expect((await count(`bull:${QUEUE}:completed`)) - before).toBe(expected.length);
+  }, BUILD_MS);
+
+  it('builds off the device: a build worker fills the build store, the device worker loads from it; same records', async () => {
+    await Promise.all(workers.splice(0).map(stopWorker));
+    const store = path.join(work, 'build-store');
+    workers.push(await startWorker(redis.url, builds, ['--role', 'build', '--build-store', store, '--build-concurrency', '2']));
+    workers.push(await startWorker(redis.url, builds, ['--role', 'gpu', '--build-store', store]));
+    const done = await run('split', ['--no-cache', '--set', 'verify.queue.split_builds=true', ...queueFlags()]);
+    expect(done.exitCode, done.all).toBe(0);
+    expect(await verdicts(path.join(work, 'runs/split'))).toEqual(expected);
+    const client = redis.client();
+    try {
+      const ids = await client.zrange('bull:kforge-verify-build-cpu:completed', 0, -1);
+      expect(ids).toHaveLength(expected.length);
+      const built = await Promise.all(ids.map(async (id) => [id, JSON.parse((await client.hget(`bull:kforge-verify-build-cpu:${id}`, 'returnvalue'))!) as { final: boolean; result: { phase: string } }] as const));
+      const handedOn = built.filter(([, b]) => !b.final);
+      expect(handedOn.length).toBeGreaterThan(0);
+      for (const [id, b] of built) {
+        expect(b.result.phase).toBe('build');
+        const device = await client.hget(`bull:${QUEUE}:${id}`, 'returnvalue');
+        if (b.final) expect(device).toBeNull(); // the build settled it: never on the device queue
+        else expect(JSON.parse(device!)).toMatchObject({ result: { phase: 'gpu', build_source: 'store' }, worker: { role: 'gpu' } });
+      }
+    } finally {
+      client.disconnect();
+    }
   }, BUILD_MS);
 
   it('Redis unreachable: a clear error naming the URL and how to start Redis, no hang, no run folder', async () => {

@@ -21,6 +21,7 @@ interface WorkerArgs {
   role: 'build' | 'gpu' | 'all';
   buildStore?: string;
   buildConcurrency?: number;
+  cudaArch?: string;
 }
 
 export const workerCommand: CommandModule<object, WorkerArgs> = {
@@ -39,6 +40,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       .option('role', { choices: ['build', 'gpu', 'all'], default: 'all', describe: 'build: extension builds into the build store (no GPU needed); gpu: the device step; all: both (builds only with a build store)' })
       .option('build-store', { type: 'string', describe: 'content-addressed build store shared by build and device workers (default verify.queue.build_store; none: device workers build themselves)' })
       .option('build-concurrency', { type: 'number', describe: 'builds at once on this host (role build/all; default: cores - 1)' })
+      .option('cuda-arch', { type: 'string', describe: 'build workers, cuda: the GPU arch the device workers have, e.g. 9.0 (without it CUDA builds are left to the device step)' })
       .option('lock-s', { type: 'number', default: 30, describe: "seconds without a sign of life before a worker's job is given to another" }) as unknown as Argv<WorkerArgs>,
   handler: async (args: ArgumentsCamelCase<WorkerArgs>) => {
     const config = await loadRunConfig({
@@ -61,6 +63,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       concurrency: args.concurrency ?? (buildStore ? 1 : v.workers),
       buildConcurrency: args.buildConcurrency ?? Math.max(1, os.availableParallelism() - 1),
       ...(buildStore ? { buildStore: path.resolve(buildStore) } : {}),
+      ...(args.cudaArch ? { cudaArch: args.cudaArch } : {}),
       python: await findPython(v.python), cpuThreads: v.cpu_threads, buildTimeoutS: v.build_timeout_s,
       buildRoot: path.resolve(config.cache.dir, 'builds'), scratchRoot: path.join(os.tmpdir(), `kforge-worker-scratch-${process.pid}`), log,
     });

@@ -20,7 +20,7 @@
 import os from 'node:os';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { LocalVerifier, type LocalVerifierOptions } from '../local-verifier.ts';
-import type { Backend, Environment } from '../protocol.ts';
+import type { Backend, Environment, VerifyJob } from '../protocol.ts';
 import { registerWorker } from './fleet-registry.ts';
 import { addVerifyJob } from './job-options.ts';
 import { queueJobDataSchema, type BuildReturn, type QueueJobData, type QueueReturn, type WorkerInfo, type WorkerRole } from './queue-messages.ts';
@@ -46,9 +46,6 @@ export interface RunningFleetWorker {
   /** Stops taking jobs, lets the running ones finish, unregisters. */
   close(): Promise<void>;
 }
-
-/** The job with the harness phase to run (PROTOCOL.md `phase`). */
-type PhasedJob = QueueJobData['job'] & { phase?: 'all' | 'build' | 'gpu' };
 
 interface Slot {
   role: WorkerRole;
@@ -138,14 +135,14 @@ function toolchain(e: Environment): Partial<Environment> {
 async function deviceJob(job: Job, me: WorkerInfo, verifier: LocalVerifier, phase: 'gpu' | 'all'): Promise<QueueReturn> {
   const data = parseJob(job, me);
   // VerifierDiedError and the like propagate: an infrastructure fault, retried with backoff.
-  const phased: PhasedJob = { ...data.job, phase };
+  const phased: VerifyJob = { ...data.job, phase };
   const result = await verifier.verify(phased);
   return { result, worker: me };
 }
 
 async function buildJob(job: Job, me: WorkerInfo, verifier: LocalVerifier, handoff: Queue): Promise<BuildReturn> {
   const data = parseJob(job, me);
-  const phased: PhasedJob = { ...data.job, phase: 'build' };
+  const phased: VerifyJob = { ...data.job, phase: 'build' };
   const result = await verifier.verify(phased);
   if (result.fail_stage !== null) return { result, worker: me, final: true, handed_to: null };
   // Added before this job completes: a build worker killed in between redoes the build (a store hit)

@@ -4,7 +4,7 @@
  * process, so nothing read from it is trusted without a parse.
  */
 import { z } from 'zod';
-import { BACKENDS, TOLERANCE_POLICIES, environmentSchema, verifyResultSchema, type VerifyJob } from '../protocol.ts';
+import { BACKENDS, PHASES, TOLERANCE_POLICIES, environmentSchema, verifyResultSchema, type VerifyJob } from '../protocol.ts';
 
 /** protocol.ts declares VerifyJob as a type only (the harness validates it); the queue needs a schema. */
 export const verifyJobSchema: z.ZodType<VerifyJob> = z.strictObject({
@@ -19,7 +19,7 @@ export const verifyJobSchema: z.ZodType<VerifyJob> = z.strictObject({
   seed: z.number().int(),
   compile_reference: z.boolean(),
   /** Which part the harness runs (PROTOCOL.md `phase`): the worker sets it from the queue it serves. */
-  phase: z.enum(['all', 'build', 'gpu']).optional(),
+  phase: z.enum(PHASES).optional(),
 });
 
 /** What a verdict depends on besides the job: the worker must match it or refuse the job. */
