@@ -28,10 +28,16 @@ FIXTURES = helpers.REPO / "test" / "fixtures" / "candidates" / "cpu"
 RELU = helpers.REPO / "kernelbench" / "builtin" / "level1" / "1001_ReLU.py"
 # Shared with the vitest harness tests (test/harness/jobs.ts): a second run of a source is a cache hit.
 SHARED_BUILD_ROOT = Path(tempfile.gettempdir()) / "kforge-test-builds"
-# What must agree between a single-phase run and build-then-gpu (timings differ run to run, by nature).
+# What must agree between a single-phase run and build-then-gpu (timings differ run to run, by nature,
+# and so do the flags read off them: a 3-call ReLU timing on a loaded host can pass 10x either way).
 VERDICT = ("compiled", "correct", "fail_stage", "trials_passed", "trials_run", "seeds", "passes_policies",
-           "inputs_unchanged", "deterministic", "max_abs_error", "flags", "suspect", "static_findings",
+           "inputs_unchanged", "deterministic", "max_abs_error", "suspect", "static_findings",
            "compile_flags", "build_rewrites", "atol", "rtol", "verifier_version")
+TIMING_FLAGS = {"speedup_over_10x", "faster_than_light"}
+
+
+def verdict(r: dict) -> dict:
+    return {**{k: r[k] for k in VERDICT}, "flags": sorted(set(r["flags"]) - TIMING_FLAGS)}
 
 
 def job(candidate_id: str, source: str, backend: str = "cpu") -> dict:
@@ -166,7 +172,7 @@ class PhasesTest(unittest.TestCase):
         self.assertIsNotNone(gpu["load_s"])
         self.assertIsNotNone(gpu["gpu_busy_s"])
         self.assertEqual(single["relu_ok"]["phase"], "all")
-        self.assertEqual({k: gpu[k] for k in VERDICT}, {k: single["relu_ok"][k] for k in VERDICT})
+        self.assertEqual(verdict(gpu), verdict(single["relu_ok"]))
         self.assertTrue(gpu["correct"])
 
 
