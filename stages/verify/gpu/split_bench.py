@@ -64,10 +64,10 @@ def main() -> int:
     jobs.write_text("".join(json.dumps(job_for(x)) + "\n" for x in lines), encoding="utf-8")
     store = ["--build-store", str(work / "store")]
     w = ["--workers", str(args.workers)]
-    single = harness("single", jobs, work, w + ["--build-root", str(work / "b-single")], 150)
+    single = harness("single", jobs, work, w + ["--build-root", str(work / "b-single")], 120)
     build = harness("build", jobs, work, w + store + ["--phase", "build", "--cuda-arch", f"{major}.{minor}",
-                                                     "--build-root", str(work / "b-build")], 120)
-    gpu = harness("gpu", jobs, work, ["--workers", "1", "--phase", "gpu", "--build-root", str(work / "b-gpu"), *store], 90)
+                                                     "--build-root", str(work / "b-build")], 100)
+    gpu = harness("gpu", jobs, work, ["--workers", "1", "--phase", "gpu", "--build-root", str(work / "b-gpu"), *store], 60)
 
     rows = []
     for cid in (str(x["id"]) for x in lines):
