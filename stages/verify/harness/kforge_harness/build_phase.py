@@ -46,6 +46,10 @@ def import_with_store(job: Any, scratch: Path, build_dir: Path, recorder: buildi
         result["build_source"] = builds.source()
         if builds.calls > builds.hits:
             result["build_cpu_s"], result["build_wall_s"] = round(builds.cpu_s, 3), round(builds.wall_s, 3)
+        elif builds.calls and store is not None:  # all from the store: what they took where they were built
+            metas = [store.meta(k) for k in builds.keys]
+            result["build_cpu_s"] = round(sum(float(m.get("build_cpu_s") or 0) for m in metas), 3)
+            result["build_wall_s"] = round(sum(float(m.get("build_wall_s") or 0) for m in metas), 3)
     return module, output, builds
 
 
@@ -86,7 +90,9 @@ def run_build(job: Any, args: Any, result: dict[str, Any], recorder: building.Fl
         evidence = {k: result[k] for k in ("compile_log", "compile_flags", "build_rewrites", "build_store_keys",
                                            "build_cpu_s", "build_wall_s")}
         assert builds.toolchain is not None
-        store.write_evidence(store.evidence_path(job.kernel_source, builds.toolchain), evidence)
+        path = store.evidence_path(job.kernel_source, builds.toolchain)
+        if builds.built or not path.exists():  # a second build worker's store hits keep the first one's log
+            store.write_evidence(path, evidence)
 
 
 def merge_evidence(job: Any, builds: StoreBuilds, result: dict[str, Any]) -> None:
@@ -95,11 +101,7 @@ def merge_evidence(job: Any, builds: StoreBuilds, result: dict[str, Any]) -> Non
     store = builds.store
     if store is None or builds.toolchain is None or result.get("build_source") != "store":
         return
-    evidence = store.read_evidence(store.evidence_path(job.kernel_source, builds.toolchain))
-    if evidence is None:
-        metas = [store.meta(k) for k in result["build_store_keys"]]
-        evidence = {"build_cpu_s": sum(float(m.get("build_cpu_s") or 0) for m in metas),
-                    "build_wall_s": sum(float(m.get("build_wall_s") or 0) for m in metas)}
+    evidence = store.read_evidence(store.evidence_path(job.kernel_source, builds.toolchain)) or {}
     for key in ("compile_log", "build_cpu_s", "build_wall_s"):
         if evidence.get(key) is not None:
             result[key] = evidence[key]

@@ -125,6 +125,8 @@ def _summary(results: list[dict[str, Any]]) -> None:
     lines = [f"{'candidate':<{width}}  {'verdict':<8} {'stage':<12} speedup"]
     for r in results:
         verdict = "SUSPECT" if r.get("suspect") else ("PASS" if r.get("correct") else "FAIL")
+        if r.get("phase") == "build" and not r.get("fail_stage"):  # evidence for the gpu phase, no verdict yet
+            verdict = "DEFERRED" if r.get("build_source") == "deferred" else "BUILT"
         speedup = f"{r['speedup']:.2f}x" if isinstance(r.get("speedup"), (int, float)) else "-"
         lines.append(f"{r['candidate_id'][:width]:<{width}}  {verdict:<8} {r.get('fail_stage') or '-':<12} {speedup}")
     passed = sum(1 for r in results if r.get("correct"))
