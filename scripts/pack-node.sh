@@ -29,7 +29,7 @@ node_modules/.bin/esbuild pipeline/cli/fleet-main.ts --bundle --minify --platfor
 
 server=$(readlink -f "$(command -v redis-server)")
 cp "$server" "$out/redis/redis-server"
-ldd "$server" | awk '/=> \// {print $3} /^\s*\/lib.*ld-linux/ {print $1}' | sort -u | while read -r lib; do
+ldd "$server" | awk '/=> \// {print $3} /ld-linux/ && !/=>/ {print $1}' | sort -u | while read -r lib; do
   cp -L "$lib" "$out/redis/lib/"
 done
 "$out/redis/lib/ld-linux-x86-64.so.2" --library-path "$out/redis/lib" "$out/redis/redis-server" --version >/dev/null
