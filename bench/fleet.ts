@@ -15,7 +15,10 @@ import { Worker } from 'bullmq';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { registerWorker } from '../stages/verify/queue/fleet-registry.ts';
-import { queueReturnSchema } from '../stages/verify/queue/queue-messages.ts';
+import { execa } from 'execa';
+import { verifyResultSchema } from '../stages/verify/protocol.ts';
+import { findPython } from '../stages/verify/python.ts';
+import type { QueueReturn } from '../stages/verify/queue/queue-messages.ts';
 import { QueueVerifier } from '../stages/verify/queue/queue-verifier.ts';
 import { queueConnection } from '../stages/verify/queue/redis-connection.ts';
 import { startWorker, stopWorker } from '../test/support/fleet-workers.ts';
@@ -29,6 +32,7 @@ const args = await yargs(hideBin(process.argv))
   .option('impls', { type: 'number', default: 2 })
   .option('workers', { type: 'string', default: '1,2,4', describe: 'worker processes per queued run' })
   .option('overhead-jobs', { type: 'number', default: 50 })
+  .option('only', { choices: ['all', 'overhead'], default: 'all', describe: 'overhead: only the round trips (no harness, seconds)' })
   .parseAsync();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -49,6 +53,14 @@ async function timedBuild(id: string, extra: string[]): Promise<{ seconds: numbe
 const redis = await TestRedis.start();
 const results: Record<string, unknown>[] = [];
 try {
+  if (args.only === 'all') await throughput();
+  results.push({ mode: 'overhead', ...(await overhead(redis.url, args.overheadJobs)) });
+} finally {
+  await redis.stop();
+}
+
+/** The same candidates through the local pool and through the queue with 1, 2, 4 workers. */
+async function throughput(): Promise<void> {
   log('warming the build folder (every extension compiled once)');
   const warm = await runKforge([...BUILD, '--run-id', 'warm', '--set', `cache.dir=${builds}`], { timeoutMs: 3_600_000 });
   if (warm.exitCode !== 0) throw new Error(`warm-up build failed:\n${warm.all}`);
@@ -66,14 +78,11 @@ try {
       await Promise.all(ws.map(stopWorker));
     }
   }
-  results.push({ mode: 'overhead', ...(await overhead(redis.url, args.overheadJobs)) });
-} finally {
-  await redis.stop();
 }
 
 /** verify() round trips through Redis against a worker that answers with a canned verdict at once. */
 async function overhead(url: string, jobs: number): Promise<Record<string, number>> {
-  const canned = await cannedReturn(url);
+  const canned = await cannedReturn();
   const connection = queueConnection(url);
   const registry = queueConnection(url);
   const worker = new Worker('kforge-verify-cpu', async () => canned, { connection, concurrency: 1 });
@@ -96,15 +105,13 @@ async function overhead(url: string, jobs: number): Promise<Record<string, numbe
   }
 }
 
-/** A real verdict of the queue (the last queued run's), to answer the overhead jobs with. */
-async function cannedReturn(url: string) {
-  const c = queueConnection(url);
-  try {
-    const [id] = await c.zrange('bull:kforge-verify-cpu:completed', -1, -1);
-    return queueReturnSchema.parse(JSON.parse((await c.hget(`bull:kforge-verify-cpu:${id ?? ''}`, 'returnvalue')) ?? 'null'));
-  } finally {
-    c.disconnect();
-  }
+/** An empty verdict of the protocol (the harness's own empty_result, no torch), to answer the overhead jobs with. */
+async function cannedReturn(): Promise<QueueReturn> {
+  const code = 'import json; from kforge_harness.protocol import empty_result as e, empty_environment as v; ' +
+    "r = e('x', 'cpu', 'default', 1e-4, 1e-4); r['env'] = v(); print(json.dumps(r))";
+  const r = await execa(await findPython(undefined), ['-c', code], { cwd: path.join(here, '../stages/verify/harness') });
+  const result = verifyResultSchema.parse(JSON.parse(String(r.stdout)));
+  return { result, worker: { worker_id: 'bench-instant', host: os.hostname(), pid: process.pid, gpu: null, role: 'gpu', harness_version: result.verifier_version, environment: result.env } };
 }
 
 const summary = { cpus: os.cpus().length, load_average_at_start: os.loadavg(), node: process.version, args, results, at: new Date().toISOString() };
