@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # load_inline needs both (torch's headers include pybind11, and it builds with ninja). procps: the driver
 # tests count live workers with ps, which minimal Debian images (docker's debian:12) leave out.
 # python3-pip: Triton comes from PyPI (below); python3-venv: the interop readers' venv.
-apt_packages=(python3 python3-venv python3-torch libtorch-dev python3-numpy python3-pip pybind11-dev ninja-build g++ chromium procps)
+apt_packages=(python3 python3-venv python3-torch libtorch-dev python3-numpy python3-pip pybind11-dev ninja-build g++ chromium procps redis-server)
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 missing=()

@@ -3,10 +3,8 @@
  * bank, then runs it. The CLI and the tests both come through here, so they test what users run.
  */
 import { mkdir } from 'node:fs/promises';
-import path from 'node:path';
 import type { Problem } from '../../kernelbench/problem.ts';
 import { loadProblems } from '../../kernelbench/sources/index.ts';
-import { LocalVerifier } from '../../stages/verify/local-verifier.ts';
 import type { VerifyJob } from '../../stages/verify/protocol.ts';
 import { ContentCache } from '../../stages/core/cache/content-cache.ts';
 import type { RunConfig } from '../config/schema.ts';
@@ -16,11 +14,13 @@ import { KFORGE_VERSION } from '../cli/version.ts';
 import type { Progress } from '../progress.ts';
 import { findPython } from '../../stages/verify/python.ts';
 import type { Interrupt } from '../run/interrupt.ts';
-import { runLayout } from '../../stages/core/run-layout.ts';
 import { lockRun } from '../run/run-lock.ts';
 import { journaledProvider } from '../run/search-journal.ts';
 import { SeedBank } from '../search/seed-bank.ts';
 import { createProvider } from './create-provider.ts';
+import { createVerifier } from './create-verifier.ts';
+import { QueueVerifier } from '../../stages/verify/queue/queue-verifier.ts';
+import { checkRedis } from '../../stages/verify/queue/redis-connection.ts';
 import { runBuild, type BuildOutcome } from './run-build.ts';
 import { cachedVerify } from '../../stages/verify/verify-cache.ts';
 
@@ -52,6 +52,8 @@ export async function buildFromConfig(options: BuildFromConfigOptions): Promise<
   const python = await findPython(config.verify.python);
   // Before any work: a missing endpoint fails here, with the ways to configure one.
   const created = createProvider(config, { python, runDir, cache });
+  // Before the run folder exists: an unreachable queue fails here, naming the URL and how to start Redis.
+  if (config.verify.mode === 'queue') await checkRedis(config.verify.queue.url);
   // Before anything is written to the run folder: a second build of the same run is refused here.
   await mkdir(runDir, { recursive: true });
   const lock = await lockRun(runDir, options.log);
@@ -72,14 +74,7 @@ async function lockedBuild(
   const { config, runDir } = options;
   const { client } = created;
   const provider = journaledProvider(created.provider, runDir);
-  const verifier = new LocalVerifier({
-    python,
-    workers: config.verify.workers,
-    cpuThreads: config.verify.cpu_threads,
-    buildTimeoutS: config.verify.build_timeout_s,
-    buildRoot: path.resolve(config.cache.dir, 'builds'),
-    scratchRoot: path.resolve(runLayout(runDir).scratchDir),
-  });
+  const verifier = await createVerifier(config, { python, runDir, reuse: options.useCache !== false, ...(options.log ? { log: options.log } : {}) });
   let verificationsReused = 0;
   const stopVerifier = options.interrupt?.onInterrupt((signal) => void verifier.abort(`interrupted by ${signal}`));
   try {
@@ -109,6 +104,7 @@ async function lockedBuild(
         },
         ...(client ? { llmStatus: () => ({ ...client.status() }) } : {}),
         ...(options.interrupt ? { interrupt: options.interrupt } : {}),
+        ...(verifier instanceof QueueVerifier ? { fleetLine: () => verifier.fleetLine(config.verify.backend) } : {}),
       },
     );
     const llm = client?.status();

@@ -30,7 +30,12 @@ export interface BuildDeps {
   llmStatus?: () => Record<string, unknown> | null;
   /** Ctrl-C / SIGTERM: stop starting work; the run ends `interrupted`. */
   interrupt?: Interrupt;
+  /** verify.mode queue: a line on the fleet (queue depth, workers), polled for the status line. */
+  fleetLine?: () => Promise<string>;
 }
+
+/** How often the fleet's queue depth is read for the status line. */
+const FLEET_POLL_MS = 2000;
 
 export interface BuildRequest {
   config: RunConfig;
@@ -80,9 +85,20 @@ export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<
     verify: new PQueue({ concurrency: config.concurrency.verify }),
   };
   const failures = new Map<string, number>();
+  let fleetText = '';
+  const fleetTimer = deps.fleetLine
+    ? setInterval(() => {
+        void deps.fleetLine!().then((line) => {
+          fleetText = line;
+          refreshStatus();
+        }, () => {}); // Redis away for a moment: the line keeps its last value
+      }, FLEET_POLL_MS)
+    : null;
+  fleetTimer?.unref();
   const refreshStatus = (): void => {
     const llm = deps.llmStatus?.();
     const bits = [`records ${sink.seen.size}`];
+    if (fleetText) bits.push(fleetText);
     if (llm) bits.push(`tokens ${String(llm.tokensIn ?? 0)} in / ${String(llm.tokensOut ?? 0)} out`, `cost ${llm.costUsd === null || llm.costUsd === undefined ? 'unknown' : `$${Number(llm.costUsd).toFixed(4)}`}`);
     const failed = [...failures.values()].reduce((a, b) => a + b, 0);
     if (failed) bits.push(`generation failures ${failed}`);
@@ -130,6 +146,7 @@ export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<
   } catch (error) {
     failure = error;
   } finally {
+    if (fleetTimer) clearInterval(fleetTimer);
     unsubscribe?.();
     await sink.flush();
     deps.progress.stop();

@@ -62,6 +62,25 @@ const searchSchema = z
   })
   .prefault({});
 
+/** verify.mode: queue. The queue a job goes to is named from `name`, the backend and `device`. */
+const queueSchema = z
+  .strictObject({
+    url: z.string().regex(/^rediss?:\/\//, 'a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379').default('redis://127.0.0.1:6379'),
+    /** Base name; the queue is <name>-<backend>[-<device>] so a mixed fleet never mixes timings. */
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-" only').default('kforge-verify'),
+    /** GPU kind the jobs are for (e.g. h200); empty: any worker of the backend. */
+    device: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only').default(''),
+    /** Tries of a job whose worker hit an infrastructure fault (harness could not start). */
+    attempts: z.number().int().positive().default(3),
+    /** Seconds to wait for a first worker to register before giving up. */
+    worker_wait_s: z.number().positive().default(600),
+    /** Builds off the GPU: each job goes to the build queue first, then to the device queue (README). */
+    split_builds: z.boolean().default(false),
+    /** Workers: the content-addressed build store (a folder every build and device worker reads); '' none. */
+    build_store: z.string().default(''),
+  })
+  .prefault({});
+
 const verifySchema = z
   .strictObject({
     backend: z.enum(BACKENDS).default('cpu'),
@@ -81,6 +100,9 @@ const verifySchema = z
     /** Python with torch; default: $KFORGE_PYTHON, python3, /usr/bin/python3. */
     python: z.string().optional(),
     seed: z.number().int().default(20251122),
+    /** local: a harness on this machine; queue: jobs on a Redis queue, run by `kforge worker` hosts. */
+    mode: z.enum(['local', 'queue']).default('local'),
+    queue: queueSchema,
   })
   .prefault({});
 

@@ -22,6 +22,10 @@ export interface LocalVerifierOptions {
   workers?: number;
   /** Extension builds, keyed by source hash; reused across runs. */
   buildRoot: string;
+  /** Content-addressed build store (PROTOCOL.md): the `build` phase fills it, the `gpu` phase loads from it. */
+  buildStore?: string;
+  /** Build phase of CUDA candidates off the GPU: the arch to compile for, e.g. 9.0 (the GPU workers'). */
+  cudaArch?: string;
   /** Per-candidate scratch dirs (removed after each candidate unless keepScratch). */
   scratchRoot: string;
   /** torch threads per worker on the cpu backend. */
@@ -136,6 +140,8 @@ export class LocalVerifier implements DescribedVerifier {
     const o = this.options;
     // --parent-pid: the driver stops (killing its workers) when this process goes, even by kill -9.
     const args = [HARNESS_SCRIPT, '--stdin', '--parent-pid', String(process.pid), '--build-root', o.buildRoot, '--scratch-root', o.scratchRoot];
+    if (o.buildStore) args.push('--build-store', o.buildStore);
+    if (o.cudaArch) args.push('--cuda-arch', o.cudaArch);
     if (o.workers) args.push('--workers', String(o.workers));
     if (o.cpuThreads) args.push('--cpu-threads', String(o.cpuThreads));
     if (o.buildTimeoutS) args.push('--build-timeout', String(o.buildTimeoutS));

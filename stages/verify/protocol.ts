@@ -23,6 +23,14 @@ export type TolerancePolicy = (typeof TOLERANCE_POLICIES)[number];
 export const HARNESS_STAGES = ['load', 'build', 'run', 'correctness', 'integrity', 'timing', 'timeout', 'crash', 'skipped'] as const;
 export type HarnessStage = (typeof HARNESS_STAGES)[number];
 
+/** all: the whole job in one worker (as before the split); build: only the candidate's extension builds, into the build store, without a GPU; gpu: load (prebuilt extensions from the store), correctness, timing, profiling */
+export const PHASES = ['all', 'build', 'gpu'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** built_here: this worker ran load_inline/load (compiling, or finding its own local build); store: every extension came prebuilt from the build store and no compiler ran; deferred: the build phase could not build it without the device, the GPU phase builds it */
+export const BUILD_SOURCES = ['built_here', 'store', 'deferred'] as const;
+export type BuildSource = (typeof BUILD_SOURCES)[number];
+
 export interface VerifyJob {
   /** echoed in the result; results come back in completion order */
   candidate_id: string;
@@ -46,6 +54,8 @@ export interface VerifyJob {
   seed: number;
   /** also time torch.compile(Model) */
   compile_reference: boolean;
+  /** which part of the job to run (default all; verify.py --phase overrides it). Not part of the verdict: a build then a gpu run give the all verdict */
+  phase?: Phase;
 }
 
 export const problemFactsSchema = z.object({
@@ -177,5 +187,21 @@ export const verifyResultSchema = z.object({
   env: environmentSchema,
   /** the candidate's whole time in the driver, seconds */
   wall_s: z.number(),
+  /** the phase that produced this result: a build result with fail_stage null is evidence, not a verdict (run the gpu phase next); with a fail_stage it is final */
+  phase: z.enum(PHASES),
+  /** where the candidate's extensions came from; null: it built none (or stopped before) */
+  build_source: z.enum(BUILD_SOURCES).nullable(),
+  /** build-store keys of the candidate's load_inline builds (<store>/<key>/), in call order */
+  build_store_keys: z.array(z.string()),
+  /** CPU seconds (user + system, compilers included) its extension builds took where they ran; from the build phase's evidence when loaded from the store */
+  build_cpu_s: z.number().nullable(),
+  /** wall seconds its extension builds took where they ran; from the build phase's evidence when loaded from the store */
+  build_wall_s: z.number().nullable(),
+  /** wall seconds importing the candidate took in the phase that measured it (with store hits: loading the prebuilt extensions) */
+  load_s: z.number().nullable(),
+  /** wall seconds from taking the device (after the import) to the end of the measurements */
+  gpu_busy_s: z.number().nullable(),
+  /** wall seconds it held the device's exclusive (timing) lock */
+  gpu_exclusive_s: z.number().nullable(),
 });
 export type VerifyResult = z.infer<typeof verifyResultSchema>;

@@ -22,6 +22,8 @@ const fieldSchema = z.strictObject({
   empty: z.unknown().optional(),
   /** Results only: the record column it is stored in; null: not stored; '<fields>': one column per field. */
   record: z.string().nullable().optional(),
+  /** Jobs only: the field may be left out (the harness uses its default); rendered as an optional property. */
+  optional: z.boolean().optional(),
 });
 export type VerdictField = z.infer<typeof fieldSchema>;
 

@@ -56,7 +56,7 @@ export function renderProtocolTs(def: VerdictDefinition): string {
     out.push(`export type ${pascal(name)} = (typeof ${enumConstName(name)})[number];`, '');
   }
   out.push('export interface VerifyJob {');
-  for (const f of def.job) out.push(`${tsDoc(f.doc, '  ')}  ${f.name}: ${tsField(def, f)};`);
+  for (const f of def.job) out.push(`${tsDoc(f.doc, '  ')}  ${f.name}${f.optional ? '?' : ''}: ${tsField(def, f)};`);
   out.push('}', '');
   for (const name of resultObjects(def)) {
     out.push(`export const ${objectSchemaName(name)} = ${zodObject(def.objects[name]!)};`);

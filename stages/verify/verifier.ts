@@ -13,3 +13,8 @@ export interface DescribedVerifier extends Verifier {
   readonly version: string;
   environment(backend: Backend): Promise<Environment>;
 }
+
+/** A verifier a build can stop on Ctrl-C: pending jobs end with RunStoppedError. */
+export interface StoppableVerifier extends DescribedVerifier {
+  abort(reason: string): Promise<void>;
+}

@@ -13,7 +13,8 @@ import { REPO_ROOT } from '../support/paths.ts';
 
 const TESTS_DIR = path.join(REPO_ROOT, 'stages/verify/harness/tests');
 const MODULES = ['test_building', 'test_chunked', 'test_timing', 'test_static_check', 'test_problem_facts', 'test_speed_of_light',
-  'test_profiling', 'test_profiling_cuda', 'test_arch_flags', 'test_fidelity', 'test_poisoning_settle', 'test_triton', 'test_precision'];
+  'test_profiling', 'test_profiling_cuda', 'test_arch_flags', 'test_fidelity', 'test_poisoning_settle', 'test_triton', 'test_precision',
+  'test_fleet_summary', 'test_build_store'];
 
 describe('anti-cheat modules (python unittest)', () => {
   it('pass their unit tests: static flags, weak problems, speed-of-light floor, kernel ownership', async () => {

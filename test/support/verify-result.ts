@@ -13,6 +13,7 @@ export function verdict(job: VerifyJob, stage: VerifyResult['fail_stage']): Veri
     gpu_kernel_time_ms: n, flags: [], suspect: false, static_findings: [], own_kernel_share: n, kernels_launched: [], reference_kernels_replaced: [],
     reference_kernels_kept: [], problem_facts: { input_shapes: n, input_dtypes: [], flops: n, min_bytes: n, weak_problem: n, weak_reasons: [] },
     env: { device_name: 'cpu', compute_capability: n, driver_version: n, cuda_version: n, torch_version: n, tf32_enabled: n, python_version: n },
-    wall_s: 1,
+    wall_s: 1, phase: 'all', build_source: 'built_here', build_store_keys: [], build_cpu_s: n, build_wall_s: n, load_s: n, gpu_busy_s: n,
+    gpu_exclusive_s: n,
   };
 }

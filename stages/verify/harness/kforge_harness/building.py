@@ -21,7 +21,7 @@ import traceback
 import types
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, ContextManager, Iterator
 
 from .flag_recorder import FlagRecorder
 from .loading import import_source
@@ -254,19 +254,21 @@ def _first_errors(log: str, limit: int = 3) -> str:
 
 
 def import_candidate(source: str, directory: Path, recorder: FlagRecorder,
-                     build_dir: Path | None = None) -> tuple[types.ModuleType, str]:
+                     build_dir: Path | None = None, store: ContextManager[Any] | None = None,
+                     ) -> tuple[types.ModuleType, str]:
     """Import the candidate; returns (module, captured build output). Raises BuildError or
     CandidateImportError. With `build_dir` (the candidate's folder under <build root>/ext), its
-    load_inline calls build in folders shared by identical calls (`shared_inline_builds`)."""
+    load_inline calls build in folders shared by identical calls (`shared_inline_builds`). `store`
+    (store_builds.StoreBuilds.active()) loads calls from the build store, or builds into it."""
     captured: list[str] = []
     error: BaseException | None = None
     module = None
     shared = shared_inline_builds(build_dir) if build_dir is not None else nullcontext()
     try:
-        # Order matters: the recorder (outermost) sees the candidate's call as written; the shared
-        # folder is chosen from the arguments as they reach torch; keep_unchanged_mtimes then reads
-        # the build_directory it was given.
-        with capture_fds() as captured, keep_unchanged_mtimes(), shared, recorder.active():
+        # Order matters: the recorder (outermost) sees the candidate's call as written; the store and
+        # the shared folder are chosen from the arguments as they reach torch (a store hit goes no
+        # further); keep_unchanged_mtimes then reads the build_directory it was given.
+        with capture_fds() as captured, keep_unchanged_mtimes(), shared, store or nullcontext(), recorder.active():
             module = import_source(source, "kforge_candidate", directory)
     except SystemExit as e:
         error = e

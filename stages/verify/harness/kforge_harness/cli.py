@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -41,6 +42,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="device locks (one candidate times on a device at once, across drivers)")
     p.add_argument("--build-timeout", type=float, default=900.0,
                    help="seconds an extension build may take; the job's --timeout / timeout_s does not count it")
+    p.add_argument("--phase", choices=("all", "build", "gpu"), default=None,
+                   help="build: only the extension builds, into --build-store, no GPU; gpu: load the builds from "
+                        "the store, then correctness, timing, profiling; all (default, or the job's phase): everything")
+    p.add_argument("--build-store", type=Path, default=None,
+                   help="content-addressed extension builds shared by build and GPU workers (PROTOCOL.md)")
+    p.add_argument("--cuda-arch", default=os.environ.get("KFORGE_CUDA_ARCH"),
+                   help="build phase: the GPU arch to compile CUDA candidates for, e.g. 9.0 (the GPU workers')")
     p.add_argument("--cpu-threads", type=int, default=1, help="torch threads per worker on the cpu backend")
     p.add_argument("--memory-mb", type=int, default=16384, help="address-space limit per cpu worker (0: none)")
     p.add_argument("--keep-scratch", action="store_true")
@@ -63,6 +71,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         p.error("--problems needs --candidates")
     if args.resume and not args.out:
         p.error("--resume needs --out (the results file to continue)")
+    if args.phase in ("build", "gpu") and args.build_store is None:
+        p.error(f"--phase {args.phase} needs --build-store DIR (the folder the build and GPU workers share)")
+    if args.cuda_arch and not re.fullmatch(r"\d+\.\d+", args.cuda_arch):
+        p.error(f"--cuda-arch {args.cuda_arch!r}: give major.minor, e.g. 9.0")
     return args
 
 
@@ -116,6 +128,8 @@ def _summary(results: list[dict[str, Any]]) -> None:
     lines = [f"{'candidate':<{width}}  {'verdict':<8} {'stage':<12} speedup"]
     for r in results:
         verdict = "SUSPECT" if r.get("suspect") else ("PASS" if r.get("correct") else "FAIL")
+        if r.get("phase") == "build" and not r.get("fail_stage"):  # evidence for the gpu phase, no verdict yet
+            verdict = "DEFERRED" if r.get("build_source") == "deferred" else "BUILT"
         speedup = f"{r['speedup']:.2f}x" if isinstance(r.get("speedup"), (int, float)) else "-"
         lines.append(f"{r['candidate_id'][:width]:<{width}}  {verdict:<8} {r.get('fail_stage') or '-':<12} {speedup}")
     passed = sum(1 for r in results if r.get("correct"))
@@ -168,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         workers=max(1, args.workers), cpu_threads=max(1, args.cpu_threads), build_timeout_s=args.build_timeout,
         memory_mb=args.memory_mb or None, keep_scratch=args.keep_scratch,
         network_isolation=not args.no_network_isolation, parent_pid=args.parent_pid,
+        phase=args.phase, build_store=args.build_store.resolve() if args.build_store else None,
+        cuda_arch=args.cuda_arch,
     ))
     earlier = _results_so_far(args.out) if args.resume else []
     done = {r["candidate_id"] for r in earlier}

@@ -7,6 +7,7 @@ is killed; a worker that dies without a verdict becomes fail_stage 'crash'. The 
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -52,6 +53,10 @@ class DriverOptions:
     parent_env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     # The process that streams jobs (kforge): when it is gone, stop (kill the workers) and exit.
     parent_pid: int | None = None
+    # Builds off the GPU (build_phase.py): the phase for every job (None: each job's own), the store.
+    phase: str | None = None
+    build_store: Path | None = None
+    cuda_arch: str | None = None  # the build phase's CUDA target, e.g. '9.0'
 
 
 def _safe_name(text: str) -> str:
@@ -88,12 +93,19 @@ class Driver:
     def run_one(self, job: VerifyJob) -> dict[str, Any]:
         o = self.options
         started = time.monotonic()
+        if o.phase is not None:
+            job = dataclasses.replace(job, phase=o.phase)
+        if job.phase != "all" and o.build_store is None:
+            return failure_result(job, "skipped", f"phase {job.phase!r} needs a build store: run verify.py with "
+                                  "--build-store DIR (a folder the build and GPU workers share)")
         scratch = o.scratch_root / f"{_safe_name(job.candidate_id)}-{uuid.uuid4().hex[:8]}"
         (scratch / "tmp").mkdir(parents=True)
         ext_dir = build_dir_for(job.kernel_source, o.build_root / "ext")
         ext_dir.mkdir(parents=True, exist_ok=True)
         env = sandbox.worker_env(o.parent_env, scratch, ext_dir, HARNESS_DIR, o.cpu_threads, o.build_root / "cache",
                                  own_triton_cache=job.backend == "triton")
+        if job.phase == "build":
+            env["CUDA_VISIBLE_DEVICES"] = ""  # builds never touch a GPU, on a GPU host or not
         log_path = scratch / "worker.log"
         read_fd, write_fd = os.pipe()
         cmd = [o.python, "-m", "kforge_harness.worker", "--status-fd", str(write_fd), "--driver-pid", str(os.getpid()),
@@ -101,6 +113,10 @@ class Driver:
                "--cpu-threads", str(o.cpu_threads)]
         if not o.network_isolation:
             cmd.append("--no-network-isolation")
+        if o.build_store is not None:
+            cmd += ["--build-store", str(o.build_store)]
+        if o.cuda_arch:
+            cmd += ["--cuda-arch", o.cuda_arch]
         try:
             with open(log_path, "wb") as log:
                 proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
@@ -155,6 +171,10 @@ class Driver:
                 why = f"worker exited with code {rc} without a verdict"
             tail = _tail(log_path).strip()
             result = failure_result(job, "crash", f"{why}\n--- output tail ---\n{tail}" if tail else why)
+        if job.phase == "build" and result["fail_stage"] == "crash":
+            # Without the device, a candidate's import may die where on the GPU it would not: not final.
+            result = {**result, "fail_stage": None, "build_source": "deferred",
+                      "fail_message": f"not built off the GPU, the build worker died; the GPU phase runs it: {result['fail_message']}"}
         if w.partial is not None:  # keep the evidence gathered before the end
             keep = {k: v for k, v in w.partial.items() if k not in ("fail_stage", "fail_message", "correct", "wall_s")}
             result = {**result, **keep}

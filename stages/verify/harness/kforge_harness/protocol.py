@@ -28,6 +28,7 @@ VERDICT = json.loads(Path(__file__).with_name("verdict.json").read_text(encoding
 BACKENDS = tuple(VERDICT["enums"]["backend"]["values"])
 TOLERANCE_POLICIES = tuple(VERDICT["enums"]["tolerance_policy"]["values"])
 PRECISIONS = tuple(VERDICT["enums"]["precision"]["values"])
+PHASES = tuple(VERDICT["enums"]["phase"]["values"])
 
 
 class JobError(ValueError):
@@ -51,6 +52,8 @@ class VerifyJob:
     compile_reference: bool
     # Last, with a default: positional constructions written before it existed stay valid (fp32).
     precision: str = "fp32"
+    # Which part of the job runs (verify.py --phase overrides it); not part of the verdict.
+    phase: str = "all"
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> "VerifyJob":
@@ -72,6 +75,7 @@ class VerifyJob:
                 timeout_s=float(d.get("timeout_s", 300)),
                 seed=int(d.get("seed", 0)),
                 compile_reference=bool(d.get("compile_reference", False)),
+                phase=str(d.get("phase", "all")),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise JobError(f"malformed job: {e!r}") from e
@@ -81,6 +85,8 @@ class VerifyJob:
             raise JobError(f"unknown precision {job.precision!r} (expected one of {PRECISIONS})")
         if job.tolerance_policy not in TOLERANCE_POLICIES:
             raise JobError(f"unknown tolerance_policy {job.tolerance_policy!r}")
+        if job.phase not in PHASES:
+            raise JobError(f"unknown phase {job.phase!r} (expected one of {PHASES})")
         if job.trials < 1 or job.repeats < 1 or job.warmup < 0 or job.timeout_s <= 0:
             raise JobError("trials and repeats must be >= 1, warmup >= 0, timeout_s > 0")
         return job
@@ -98,6 +104,7 @@ class VerifyJob:
             "timeout_s": self.timeout_s,
             "seed": self.seed,
             "compile_reference": self.compile_reference,
+            "phase": self.phase,
         }
 
 
@@ -130,9 +137,9 @@ def empty_environment() -> dict[str, Any]:
 
 
 def empty_result(candidate_id: str, backend: str, policy: str, atol: float, rtol: float,
-                 precision: str = "fp32") -> dict[str, Any]:
+                 precision: str = "fp32", phase: str = "all") -> dict[str, Any]:
     given = {"candidate_id": candidate_id, "verifier_version": VERIFIER_VERSION, "backend": backend, "precision": precision,
-             "tolerance_policy": policy, "atol": atol, "rtol": rtol}
+             "tolerance_policy": policy, "atol": atol, "rtol": rtol, "phase": phase}
     return _empties(VERDICT["result"], given)
 
 
@@ -152,7 +159,7 @@ def failure_result(job: VerifyJob, stage: str, message: str, wall_s: float = 0.0
     from .tolerance import tolerance_for
 
     atol, rtol = tolerance_for(job.tolerance_policy, None, job.precision)
-    r = empty_result(job.candidate_id, job.backend, job.tolerance_policy, atol, rtol, job.precision)
+    r = empty_result(job.candidate_id, job.backend, job.tolerance_policy, atol, rtol, job.precision, job.phase)
     r["fail_stage"] = stage
     r["fail_message"] = message
     r["wall_s"] = wall_s

@@ -45,7 +45,8 @@ _TRUSTED = tampering.snapshot()
 import torch  # noqa: E402
 import torch.utils.cpp_extension  # noqa: E402,F401  (its import-time warnings are not build output)
 
-from . import arch_flags, backends, building, environment, evaluation, loading, problem_facts, profiling  # noqa: E402
+from . import arch_flags, backends, build_phase, building, environment, evaluation, loading, problem_facts, profiling  # noqa: E402
+from .build_store import BuildStore  # noqa: E402
 from . import poisoning, precision, speed_of_light, static_check, triton_launches, triton_support  # noqa: E402
 from .flags import SUSPECT_FLAGS  # noqa: E402
 from .inputs import init_inputs, input_maker, seed_everything  # noqa: E402
@@ -64,6 +65,13 @@ class StatusChannel:
 
 def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, result: dict[str, Any],
             flags: list[str]) -> None:
+    if job.phase == "build":
+        arch = arch_flags.device_arch(*map(int, args.cuda_arch.split("."))) if args.cuda_arch else None
+        build_phase.set_arch_list(job.backend, arch)
+        recorder = building.FlagRecorder(lambda: channel.send("build_start"), lambda: channel.send("build_end"),
+                                         arch if job.backend == "cuda" else None)
+        build_phase.run_build(job, args, result, recorder)
+        return
     try:
         device = torch.device(backends.device_type(job.backend, torch.cuda.is_available()))
     except backends.BackendUnavailable as e:
@@ -91,21 +99,23 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
             flags.append("triton_interpreted")
     # CUDA builds are retargeted to this device's arch (old -arch=sm_70 flags fail on CUDA 13).
     arch = arch_flags.device_arch(*torch.cuda.get_device_capability(device)) if device.type == "cuda" else None
+    store = BuildStore(Path(args.build_store)) if args.build_store else None
+    if store is not None:
+        build_phase.set_arch_list(job.backend, arch)  # as the build phase compiled (and keyed) it
     recorder = building.FlagRecorder(lambda: channel.send("build_start"), lambda: channel.send("build_end"), arch)
     channel.send("build_start")  # waiting for another worker's build of this source is build time
     try:
         with building.owned_build_dir(Path(args.build_dir), lambda: channel.send("build_end")):
-            cand_module, build_output = building.import_candidate(job.kernel_source, scratch, recorder,
-                                                                  Path(args.build_dir))
+            cand_module, build_output, builds = build_phase.import_with_store(
+                job, scratch, Path(args.build_dir), recorder, store, False, result)
     except building.BuildError as e:
         result["compile_log"] = e.log
         raise evaluation.Stop("build", f"extension failed to build: {e}") from e
     except building.CandidateImportError as e:
         raise evaluation.Stop("load", str(e)) from e
-    finally:
-        result["compile_flags"], result["build_rewrites"] = recorder.as_string(), list(recorder.rewrites)
     result["compiled"] = True
     result["compile_log"] = building.trim_log(build_output) if build_output.strip() else None
+    build_phase.merge_evidence(job, builds, result)
     try:
         model_new = loading.check_candidate(cand_module)
     except loading.LoadError as e:
@@ -115,11 +125,15 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
     lock = sandbox.lock_path(Path(args.lock_dir), device.type, os.environ.get("CUDA_VISIBLE_DEVICES"))
     # Held until this process ends (see hold_device_lock): the worker's last act is os._exit.
     sandbox.hold_device_lock(lock, lambda: channel.send("lock_wait"), lambda: channel.send("lock_acquired"))
-    poisoning.wait_for_released_memory(device)
-    own_triton = triton_support.module_kernels(cand_module) | triton_support.declared_kernels(job.kernel_source) \
-        if triton_version else set()
-    _measure(job, ref_module, model_new, device, Path(args.build_dir), result, flags, channel,
-             (triton_version, own_triton))
+    took = time.monotonic()
+    try:
+        poisoning.wait_for_released_memory(device)
+        own_triton = triton_support.module_kernels(cand_module) | triton_support.declared_kernels(job.kernel_source) \
+            if triton_version else set()
+        _measure(job, ref_module, model_new, device, Path(args.build_dir), result, flags, channel,
+                 (triton_version, own_triton))
+    finally:
+        result["gpu_busy_s"] = result["gpu_exclusive_s"] = round(time.monotonic() - took, 3)
 
 
 def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.device, build_dir: Path,
@@ -224,6 +238,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--status-fd", type=int, required=True)
     p.add_argument("--lock-dir", required=True)
     p.add_argument("--build-dir", required=True)
+    p.add_argument("--build-store", default=None, help="the build store (build_store.py); phases build and gpu")
+    p.add_argument("--cuda-arch", default=None, help="build phase: the GPU arch to compile CUDA for, e.g. 9.0")
     p.add_argument("--cpu-threads", type=int, default=1)
     p.add_argument("--no-network-isolation", action="store_true")
     p.add_argument("--driver-pid", type=int, default=None, help="see _driver_pid")
@@ -233,7 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     started = time.monotonic()
     job = VerifyJob.from_dict(json.loads(sys.stdin.read()))
     atol, rtol = tolerance_for(job.tolerance_policy, None, job.precision)
-    result = empty_result(job.candidate_id, job.backend, job.tolerance_policy, atol, rtol, job.precision)
+    result = empty_result(job.candidate_id, job.backend, job.tolerance_policy, atol, rtol, job.precision, job.phase)
     flags: list[str] = []
     if not args.no_network_isolation and not sandbox.isolate_network():
         flags.append("sandbox:network_open")
