@@ -9,6 +9,7 @@ export interface SelectionArgs {
   name?: string | undefined;
   limit?: number | undefined;
   set?: string[] | undefined;
+  hfEndpoint?: string | undefined;
 }
 
 export function problemSelectionOptions<T>(yargs: Argv<T>): Argv<T & SelectionArgs> {
@@ -16,8 +17,9 @@ export function problemSelectionOptions<T>(yargs: Argv<T>): Argv<T & SelectionAr
     .option('config', { alias: 'c', type: 'string', describe: 'run configuration (YAML); default: configs/default.yaml values' })
     .option('source', {
       type: 'string',
-      describe: 'problem source: builtin, a .jsonl or .parquet file, or a KernelBench checkout folder',
+      describe: 'problem source: builtin, a .jsonl or .parquet file, a KernelBench checkout folder, or hf:owner/name (a Hugging Face dataset)',
     })
+    .option('hf-endpoint', { type: 'string', describe: 'Hugging Face hub address for hf: sources (default $HF_ENDPOINT, else https://huggingface.co)' })
     .option('level', { type: 'number', array: true, describe: 'only these levels' })
     .option('ids', { type: 'number', array: true, describe: 'only these problem ids' })
     .option('name', { type: 'string', describe: 'only problems whose name matches this regular expression' })
@@ -29,14 +31,19 @@ export function problemSelectionOptions<T>(yargs: Argv<T>): Argv<T & SelectionAr
 export function parseSourceFlag(source: string | undefined): unknown {
   if (source === undefined) return undefined;
   if (source === 'builtin') return 'builtin';
+  if (source.startsWith('hf:')) return { hf: source.slice(3) };
   if (source.endsWith('.jsonl') || source.endsWith('.json')) return { jsonl: source };
   if (source.endsWith('.parquet')) return { parquet: source };
   return { checkout: source };
 }
 
 export function selectionOverrides(args: SelectionArgs): Record<string, unknown> {
+  const source = parseSourceFlag(args.source);
+  const endpoint = args.hfEndpoint;
   return {
-    'problems.source': parseSourceFlag(args.source),
+    // --hf-endpoint goes with an hf: source, given here or in the configuration file.
+    ...(endpoint && source && typeof source === 'object' ? { 'problems.source': { ...source, endpoint } } : { 'problems.source': source }),
+    ...(endpoint && !source ? { 'problems.source.endpoint': endpoint } : {}),
     'problems.levels': args.level,
     'problems.ids': args.ids,
     'problems.name': args.name,
