@@ -24,7 +24,7 @@ export interface VerificationSetup {
 
 export async function openVerification(
   config: RunConfig,
-  options: { python: string; runDir: string; cache: ContentCache | null; interrupt?: Interrupt | undefined },
+  options: { python: string; runDir: string; cache: ContentCache | null; interrupt?: Interrupt | undefined; onHit?: (job: VerifyJob) => void },
 ): Promise<VerificationSetup> {
   const verifier = new LocalVerifier({
     python: options.python,
@@ -56,7 +56,10 @@ export async function openVerification(
       : async (job: VerifyJob): Promise<VerifyResult> => {
           if (!byBackend.has(job.backend)) {
             const made = environmentOf(job.backend).then((env) =>
-              cachedVerify(direct, { cache, verifierVersion: verifier.version, environment: env, onHit: () => reused++ }),
+              cachedVerify(direct, { cache, verifierVersion: verifier.version, environment: env, onHit: (job) => {
+                reused++;
+                options.onHit?.(job);
+              } }),
             );
             byBackend.set(job.backend, made);
           }

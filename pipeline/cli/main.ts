@@ -9,6 +9,8 @@ import { exportCommand } from './commands/export.ts';
 import { filterCommand } from './commands/filter.ts';
 import { reportCommand } from './commands/report.ts';
 import { statsCommand } from './commands/stats.ts';
+import { verifyCommand } from './commands/verify.ts';
+import { serveCommand } from './commands/serve.ts';
 import { KFORGE_VERSION } from './version.ts';
 import { ConfigError, NoEndpointError, ProblemSourceError } from '../../stages/core/errors/config-error.ts';
 import { PythonNotFoundError } from '../../stages/verify/python.ts';
@@ -66,6 +68,8 @@ const cli = yargs(hideBin(process.argv))
   .scriptName('kforge')
   .version(KFORGE_VERSION)
   .command(buildCommand)
+  .command(verifyCommand)
+  .command(serveCommand)
   .command(problemsCommand)
   .command(inspectCommand)
   .command(filterCommand)

@@ -50,3 +50,40 @@ export function selectionOverrides(args: SelectionArgs): Record<string, unknown>
     'problems.limit': args.limit,
   };
 }
+
+export interface RunArgs {
+  backend?: string;
+  tolerance?: string;
+  out?: string;
+  runId?: string;
+  workers?: number;
+  cache: boolean;
+  progress: string;
+}
+
+/** The options of every command that verifies into a run folder (build, verify, serve). */
+export function runOptions<T>(yargs: Argv<T>): Argv<T & RunArgs> {
+  return yargs
+    .option('backend', { choices: ['cpu', 'cuda'], describe: 'verification backend' })
+    .option('tolerance', { choices: ['default', 'loose'], describe: 'tolerance policy' })
+    .option('out', { type: 'string', describe: 'folder holding run folders (default runs/)' })
+    .option('run-id', { type: 'string', describe: 'run id; rerunning an id continues that run' })
+    .option('workers', { type: 'number', describe: 'candidate processes at once' })
+    .option('cache', { type: 'boolean', default: true, describe: 'use the content cache (--no-cache to recompute everything)' })
+    .option('progress', { choices: ['auto', 'bars', 'lines', 'silent'], default: 'auto', describe: 'progress display' }) as unknown as Argv<T & RunArgs>;
+}
+
+export function runOverrides(args: RunArgs): Record<string, unknown> {
+  return {
+    'verify.backend': args.backend,
+    'verify.tolerance': args.tolerance,
+    'verify.workers': args.workers,
+    'run.out': args.out,
+    'run.id': args.runId,
+  };
+}
+
+/** A new run's id: the one asked for, else <command>-<UTC timestamp>. */
+export function defaultRunId(prefix: string, asked: string | undefined): string {
+  return asked ?? `${prefix}-${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}`;
+}
