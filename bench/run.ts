@@ -12,6 +12,12 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { runLayout } from '../stages/core/run-layout.ts';
 
+// `npm run bench -- --serve`: the kforge serve benchmark instead (bench/serve.ts, docs/serve.md).
+if (process.argv.includes('--serve')) {
+  process.argv.splice(process.argv.indexOf('--serve'), 1);
+  await import('./serve.ts');
+  process.exit(0);
+}
 const args = await yargs(hideBin(process.argv))
   .option('records', { type: 'number', default: 1_000_000 })
   .option('per-file', { type: 'number', default: 10_000 })

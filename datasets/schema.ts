@@ -41,7 +41,7 @@ export interface KernelRecord {
 
   // 2. Problem
   problem_key: string;
-  problem_source: string; // 'builtin' | 'jsonl:<file>' | 'parquet:<file>' | 'checkout:<dir>'
+  problem_source: string; // 'builtin' | 'jsonl:<file>' | 'parquet:<file>' | 'checkout:<dir>' | 'hf:<repo>'
   problem_file: string | null;
   level: number;
   problem_id: number;
@@ -150,11 +150,11 @@ export const COLUMNS: { [K in keyof KernelRecord]-?: ColumnSpec } = {
   kernel_id: { kind: 'utf8', nullable: false, group: 'identity', doc: 'sha256 of the kernel source; parent_ids refer to it' },
   parent_ids: { kind: 'list<utf8>', nullable: false, group: 'identity', doc: 'kernel ids the implementation prompt started from' },
   seed_source: { kind: 'utf8', nullable: false, group: 'identity', doc: 'where the parents came from: search, bank or none' },
-  provider: { kind: 'utf8', nullable: false, group: 'identity', doc: "'openai' (any compatible endpoint) or 'builtin'" },
+  provider: { kind: 'utf8', nullable: false, group: 'identity', doc: "'openai' (any compatible endpoint), 'builtin', or 'import' (kforge verify / serve: made elsewhere)" },
   model: { kind: 'utf8', nullable: false, group: 'identity', doc: 'model name as sent to the endpoint' },
 
   problem_key: { kind: 'utf8', nullable: false, group: 'problem', doc: 'sha256 of the reference code with comments and whitespace removed' },
-  problem_source: { kind: 'utf8', nullable: false, group: 'problem', doc: 'builtin, jsonl:<path>, parquet:<path> or checkout:<path>' },
+  problem_source: { kind: 'utf8', nullable: false, group: 'problem', doc: 'builtin, jsonl:<path>, parquet:<path>, checkout:<path> or hf:<repo>' },
   problem_file: { kind: 'utf8', nullable: true, group: 'problem', doc: 'file of the problem inside its source, where it has one' },
   level: { kind: 'int32', nullable: false, group: 'problem', doc: 'KernelBench level (builtin samples use 1 and 2 with ids from 1001)' },
   problem_id: { kind: 'int32', nullable: false, group: 'problem', doc: 'problem id within the level' },

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 export interface Problem {
   /** Stable identity: sha256 of the code with comments and whitespace removed. */
   key: string;
-  /** 'builtin' | 'jsonl:<path>' | 'parquet:<path>' | 'checkout:<path>' */
+  /** 'builtin' | 'jsonl:<path>' | 'parquet:<path>' | 'checkout:<path>' | 'hf:<repo>' */
   source: string;
   /** File inside the source, where the problem has one of its own. */
   file: string | null;

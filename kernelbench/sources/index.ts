@@ -7,6 +7,7 @@ import { readCheckout } from './checkout.ts';
 import { dedupeProblems, describeDuplicate } from './dedupe.ts';
 import { readJsonlProblems } from './jsonl.ts';
 import { readParquetProblems } from './parquet.ts';
+import { readHubProblems } from './hf.ts';
 
 export const BUILTIN_PROBLEMS_DIR = fileURLToPath(new URL('../builtin/', import.meta.url));
 
@@ -21,6 +22,7 @@ export async function readProblemSource(spec: ProblemSourceSpec): Promise<Proble
   if (spec === 'builtin') return readCheckout(BUILTIN_PROBLEMS_DIR, 'builtin');
   if ('jsonl' in spec) return readJsonlProblems(spec.jsonl);
   if ('parquet' in spec) return readParquetProblems(spec.parquet);
+  if ('hf' in spec) return readHubProblems(spec);
   return readCheckout(spec.checkout);
 }
 
@@ -60,5 +62,6 @@ export function describeSource(spec: ProblemSourceSpec): string {
   if (spec === 'builtin') return 'builtin';
   if ('jsonl' in spec) return `jsonl:${spec.jsonl}`;
   if ('parquet' in spec) return `parquet:${spec.parquet}`;
+  if ('hf' in spec) return `hf:${spec.hf}`;
   return `checkout:${spec.checkout}`;
 }

@@ -6,7 +6,7 @@ import { ProblemSourceError } from '../../stages/core/errors/config-error.ts';
 import type { Problem } from '../problem.ts';
 import { rawProblemSchema, toProblem } from './raw-problem.ts';
 
-export async function readParquetProblems(file: string): Promise<Problem[]> {
+export async function readParquetProblems(file: string, sourceLabel = `parquet:${file}`, problemFile: string | null = null): Promise<Problem[]> {
   const bytes = await readFile(file).catch((error: Error) => {
     throw new ProblemSourceError(`Cannot read problem file ${file}: ${error.message}`);
   });
@@ -22,6 +22,6 @@ export async function readParquetProblems(file: string): Promise<Problem[]> {
     if (!parsed.success) {
       throw new ProblemSourceError(`${file} row ${i}: expected columns level, problem_id, name, code: ${parsed.error.issues[0]?.message}`);
     }
-    return toProblem(parsed.data, `parquet:${file}`, null);
+    return toProblem(parsed.data, sourceLabel, problemFile);
   });
 }

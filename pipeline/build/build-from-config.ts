@@ -5,7 +5,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { Problem } from '../../kernelbench/problem.ts';
 import { loadProblems } from '../../kernelbench/sources/index.ts';
-import type { VerifyJob } from '../../stages/verify/protocol.ts';
 import { ContentCache } from '../../stages/core/cache/content-cache.ts';
 import type { RunConfig } from '../config/schema.ts';
 import { ConfigError } from '../../stages/core/errors/config-error.ts';
@@ -18,11 +17,10 @@ import { lockRun } from '../run/run-lock.ts';
 import { journaledProvider } from '../run/search-journal.ts';
 import { SeedBank } from '../search/seed-bank.ts';
 import { createProvider } from './create-provider.ts';
-import { createVerifier } from './create-verifier.ts';
 import { QueueVerifier } from '../../stages/verify/queue/queue-verifier.ts';
 import { checkRedis } from '../../stages/verify/queue/redis-connection.ts';
 import { runBuild, type BuildOutcome } from './run-build.ts';
-import { cachedVerify } from '../../stages/verify/verify-cache.ts';
+import { openVerification } from './verification.ts';
 
 export interface BuildFromConfigOptions {
   config: RunConfig;
@@ -74,15 +72,9 @@ async function lockedBuild(
   const { config, runDir } = options;
   const { client } = created;
   const provider = journaledProvider(created.provider, runDir);
-  const verifier = await createVerifier(config, { python, runDir, reuse: options.useCache !== false, ...(options.log ? { log: options.log } : {}) });
-  let verificationsReused = 0;
-  const stopVerifier = options.interrupt?.onInterrupt((signal) => void verifier.abort(`interrupted by ${signal}`));
+  const verification = await openVerification(config, { python, runDir, cache, interrupt: options.interrupt, reuse: options.useCache !== false, ...(options.log ? { log: options.log } : {}) });
+  const { verifier, environment, verify } = verification;
   try {
-    const environment = await verifier.environment(config.verify.backend);
-    const direct = (job: VerifyJob) => verifier.verify(job);
-    const verify = cache
-      ? cachedVerify(direct, { cache, verifierVersion: verifier.version, environment, onHit: () => verificationsReused++ })
-      : direct;
     const bank = await SeedBank.load(config.search.bank, config.verify.backend);
     // Interrupted while starting up: no run folder is opened, so there is nothing to resume.
     if (options.interrupt?.signal) throw new RunStoppedError(`interrupted by ${options.interrupt.signal}`);
@@ -108,9 +100,8 @@ async function lockedBuild(
       },
     );
     const llm = client?.status();
-    return { ...outcome, verificationsReused, llmRepliesReused: llm?.cached ?? 0, llmRequestsSent: llm?.requestsSent ?? 0 };
+    return { ...outcome, verificationsReused: verification.reused(), llmRepliesReused: llm?.cached ?? 0, llmRequestsSent: llm?.requestsSent ?? 0 };
   } finally {
-    stopVerifier?.();
-    await verifier.close();
+    await verification.close();
   }
 }

@@ -3,7 +3,6 @@
  * the problems through the search with one bounded queue per stage, and keeps the manifest true at
  * every part file, so a kill at any point leaves a folder that a rerun continues.
  */
-import { mkdir } from 'node:fs/promises';
 import PQueue from 'p-queue';
 import type { KernelRecord } from '../../datasets/schema.ts';
 import type { Problem } from '../../kernelbench/problem.ts';
@@ -12,11 +11,10 @@ import type { VerifyJob, VerifyResult } from '../../stages/verify/protocol.ts';
 import type { RunConfig } from '../config/schema.ts';
 import type { Progress } from '../progress.ts';
 import type { Interrupt } from '../run/interrupt.ts';
-import { readManifest, writeManifest, type Manifest, type ProblemSummary } from '../run/manifest.ts';
-import { RecordSink } from '../run/record-sink.ts';
+import type { Manifest, ProblemSummary } from '../run/manifest.ts';
+import { RunSession } from '../run/run-session.ts';
 import { searchProblem } from '../search/search-problem.ts';
 import { makeVerifyJob } from '../../stages/verify/verify-job.ts';
-import { countRunRecords } from './run-counts.ts';
 
 export interface BuildDeps {
   provider: Provider;
@@ -54,24 +52,8 @@ export interface BuildOutcome {
 
 export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<BuildOutcome> {
   const { config, runDir } = request;
-  await mkdir(runDir, { recursive: true });
-  const previous = await readManifest(runDir);
-  const manifest = previous ?? newManifest(request, deps);
-  manifest.status = 'running';
-  manifest.stop_reason = null;
-  manifest.config = config;
-  manifest.sessions.push({ started_at: new Date().toISOString(), ended_at: null, resumed: previous !== null });
-  await writeManifest(runDir, manifest);
-
-  const sink = await RecordSink.open({
-    runDir,
-    partSize: config.run.part_size,
-    log: (line) => process.stderr.write(`${line}\n`),
-    onPart: async (file, records) => {
-      manifest.parts.push({ file, records: records.length });
-      await writeManifest(runDir, manifest);
-    },
-  });
+  const session = await RunSession.open({ runDir, config, newManifest: () => newManifest(request, deps) });
+  const { sink } = session;
 
   const stop = { reason: null as string | null };
   const unsubscribe = deps.interrupt?.onInterrupt((signal) => {
@@ -152,17 +134,14 @@ export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<
     deps.progress.stop();
   }
 
-  manifest.problems = mergeSummaries(manifest.problems, summaries);
-  const contents = await countRunRecords(runDir);
-  manifest.counts = contents.counts;
-  manifest.parts = contents.parts;
-  manifest.llm = { ...(deps.llmStatus?.() ?? {}), generation_failures: Object.fromEntries(failures) };
-  manifest.status = failure ? 'failed' : deps.interrupt?.signal ? 'interrupted' : stop.reason ? 'stopped' : 'complete';
-  manifest.stop_reason = failure ? (failure as Error).message : stop.reason;
-  manifest.sessions[manifest.sessions.length - 1]!.ended_at = new Date().toISOString();
-  await writeManifest(runDir, manifest);
+  const manifest = await session.finish({
+    status: failure ? 'failed' : deps.interrupt?.signal ? 'interrupted' : stop.reason ? 'stopped' : 'complete',
+    stopReason: failure ? (failure as Error).message : stop.reason,
+    problems: summaries,
+    llm: { ...(deps.llmStatus?.() ?? {}), generation_failures: Object.fromEntries(failures) },
+  });
   if (failure) throw failure;
-  return { manifest, runDir, newRecords, resumed: previous !== null };
+  return { manifest, runDir, newRecords, resumed: session.resumed };
 }
 
 function newManifest(request: BuildRequest, deps: BuildDeps): Manifest {
@@ -196,11 +175,4 @@ function newManifest(request: BuildRequest, deps: BuildDeps): Manifest {
     llm: null,
     sessions: [],
   };
-}
-
-/** A resumed run's summary replaces the earlier session's for the same problem. */
-function mergeSummaries(before: ProblemSummary[], now: ProblemSummary[]): ProblemSummary[] {
-  const byKey = new Map(before.map((s) => [s.key, s]));
-  for (const s of now) byKey.set(s.key, s);
-  return [...byKey.values()].sort((a, b) => a.level - b.level || a.problem_id - b.problem_id);
 }

@@ -13,6 +13,8 @@ import { reportCommand } from './commands/report.ts';
 import { statsCommand } from './commands/stats.ts';
 import { workerCommand } from './commands/worker.ts';
 import { fleetCommand } from './commands/fleet.ts';
+import { verifyCommand } from './commands/verify.ts';
+import { serveCommand } from './commands/serve.ts';
 import { KFORGE_VERSION } from './version.ts';
 import { ConfigError, NoEndpointError, ProblemSourceError } from '../../stages/core/errors/config-error.ts';
 import { BudgetFileError } from '../llm/budget.ts';
@@ -42,6 +44,8 @@ const cli = yargs(hideBin(process.argv))
   .scriptName('kforge')
   .version(KFORGE_VERSION)
   .command(buildCommand)
+  .command(verifyCommand)
+  .command(serveCommand)
   .command(problemsCommand)
   .command(inspectCommand)
   .command(filterCommand)

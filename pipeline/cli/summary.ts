@@ -10,7 +10,10 @@ export function formatSummary(manifest: Manifest, runDir: string): string {
     `run ${manifest.run_id}  (${runDir})`,
     `status: ${manifest.status}${manifest.stop_reason ? ` (${manifest.stop_reason})` : ''}`,
     `provider: ${manifest.versions.provider ?? '?'} / ${manifest.versions.model ?? '?'}   backend: ${manifest.config.verify.backend}   precision: ${manifest.config.verify.precision ?? 'fp32'}   tolerance: ${manifest.config.verify.tolerance}`,
-    `search: ${manifest.search.rounds} round(s) x ${manifest.search.ideas_per_round} idea(s) x ${manifest.search.impls_per_idea} implementation(s), beam ${manifest.search.beam}`,
+    // An import (kforge verify / serve) searched nothing.
+    ...(manifest.versions.provider === 'import'
+      ? []
+      : [`search: ${manifest.search.rounds} round(s) x ${manifest.search.ideas_per_round} idea(s) x ${manifest.search.impls_per_idea} implementation(s), beam ${manifest.search.beam}`]),
     `problems: ${manifest.problems.length}   records: ${c.records}   candidates: ${c.candidates}   built: ${c.compiled}   correct: ${c.correct}`,
   ];
   const stages = Object.entries(c.by_fail_stage);

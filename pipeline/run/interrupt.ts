@@ -56,3 +56,13 @@ export class Interrupt {
     this.callbacks.clear();
   }
 }
+
+/** Run a command with Ctrl-C / SIGTERM handled from its first line to its last (build, verify, serve). */
+export async function withInterrupt<T>(body: (interrupt: Interrupt) => Promise<T>): Promise<T> {
+  const interrupt = new Interrupt().install();
+  try {
+    return await body(interrupt);
+  } finally {
+    interrupt.uninstall();
+  }
+}

@@ -14,7 +14,8 @@ export interface VerifyCacheOptions {
   verifierVersion: string;
   /** Device name and toolchain (torch, CUDA, driver, python) as the harness reports them. */
   environment: Record<string, unknown>;
-  onHit?: () => void;
+  /** Told of each job answered from the cache (or from the same job in flight). */
+  onHit?: (job: VerifyJob) => void;
 }
 
 export function verifyCacheKey(job: VerifyJob, options: Pick<VerifyCacheOptions, 'verifierVersion' | 'environment'>): unknown {
@@ -44,7 +45,7 @@ export function cachedVerify(verify: (job: VerifyJob) => Promise<VerifyResult>, 
     const running = inFlight.get(key);
     const hit = running ? await running : await options.cache.getValid('verify', key, verifyResultSchema);
     if (hit) {
-      options.onHit?.();
+      options.onHit?.(job);
       // The same verdict under this run's candidate id.
       return { ...hit, candidate_id: job.candidate_id };
     }
