@@ -37,7 +37,7 @@ const config = runConfigSchema.parse({ verify: { repeats: 5 }, cache: { dir: pat
 const [relu] = (await loadProblems({ jsonl: problemsFile }, { name: '^19_ReLU$' }));
 
 // 1. Direct.
-const verifier = new LocalVerifier({ python: await findPython(undefined), workers: 1, buildRoot: path.join(work, 'builds'), scratchRoot: path.join(work, 'scratch') });
+const verifier = new LocalVerifier({ python: await findPython(undefined), workers: 1, buildRoot: path.join(work, 'builds'), scratchRoot: path.join(work, 'direct-scratch') });
 await verifier.environment('cpu');
 const direct: number[] = [];
 for (let i = 0; i < args.uncached; i++) {

@@ -32,7 +32,7 @@ function render(template: string, values: Record<string, string>): string {
 const BACKEND_DESCRIPTION: Record<Backend, string> = {
   cuda: 'GPU (CUDA)',
   cpu: 'CPU (C++ extension, no GPU)',
-  triton: 'GPU (Triton)',
+  triton: 'GPU (Triton kernels)',
 };
 const BACKEND_INSTRUCTIONS: Record<Backend, string> = {
   cuda: 'Write the kernel in CUDA C++ (pass it as cuda_sources).',
