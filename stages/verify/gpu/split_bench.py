@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """GPU-busy seconds per candidate with and without builds split off the GPU (GPU host, < 5 minutes).
 
-    python3 stages/verify/gpu/split_bench.py --dev ../shared/realworld/leaderboard-dev.jsonl --out "$OUT"
+    python3 stages/verify/gpu/split_bench.py --dev stages/verify/gpu/data/leaderboard-dev.jsonl --out "$OUT"
 
 A handful of real CUDA candidates (fidelity.py's select() / job_for(), default 2 per level of 1 2 3), each
 run three ways with fresh build folders (nothing cached):
@@ -54,7 +54,7 @@ def main() -> int:
     p.add_argument("--workers", type=int, default=min(8, os.cpu_count() or 1), help="single and build phases")
     args = p.parse_args()
     if not args.dev.is_file():
-        p.error(f"--dev {args.dev}: no such file (the dev set is kept outside the repository, e.g. ../shared/realworld/)")
+        p.error(f"--dev {args.dev}: no such file (the dev set is not shipped: copy it into stages/verify/gpu/data/, which is ignored)")
     import torch
 
     major, minor = torch.cuda.get_device_capability()
