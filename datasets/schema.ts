@@ -184,7 +184,7 @@ export const COLUMNS: { [K in keyof KernelRecord]-?: ColumnSpec } = {
   backend: { kind: 'utf8', nullable: false, group: 'artifact', doc: 'cpu, cuda or triton' },
   precision: { kind: 'utf8', nullable: false, group: 'artifact', doc: 'fp32, fp16 or bf16: the dtype inputs, weights and both models were cast to (KernelBench\'s precision)' },
   compile_flags: { kind: 'utf8', nullable: true, group: 'artifact', doc: 'extra compiler flags the candidate asked for, as written in its source' },
-  build_rewrites: { kind: 'list<utf8>', nullable: false, group: 'artifact', doc: 'build flags the harness rewrote (an arch the toolchain rejects or that is not the device\'s), each as from -> to' },
+  build_rewrites: { kind: 'list<utf8>', nullable: false, group: 'artifact', doc: 'what the harness rewrote so the candidate builds here (an arch flag the toolchain rejects or that is not the device\'s; an AT_DISPATCH on x.type(), which torch 2.11 removed), each as from -> to' },
   compiled: { kind: 'bool', nullable: false, group: 'artifact', doc: 'the module loaded and its extension built' },
   compile_log: { kind: 'utf8', nullable: true, group: 'artifact', doc: 'compiler output, trimmed to its head and tail' },
   static_findings: { kind: 'list<utf8>', nullable: false, group: 'artifact', doc: 'findings of the static check of the source' },

@@ -113,7 +113,7 @@ export const verifyResultSchema = z.object({
   compile_log: z.string().nullable(),
   /** extra flags passed to load_inline/load, as the candidate wrote them */
   compile_flags: z.string().nullable(),
-  /** each build flag the harness rewrote, as from -> to (an arch the toolchain rejects or that is not the device's); nothing else in the source is ever rewritten */
+  /** each rewrite the harness made so the candidate builds on this toolchain, as from -> to: an arch flag the toolchain rejects or that is not the device's, and an AT_DISPATCH_*(x.type(), ...) argument (x.scalar_type(); torch 2.11 removed the overload); nothing else in the source is ever rewritten */
   build_rewrites: z.array(z.string()),
   /** correctness trials passed */
   trials_passed: z.number().int(),

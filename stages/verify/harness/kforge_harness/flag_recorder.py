@@ -2,7 +2,8 @@
 
 It records the extra flags as the candidate wrote them, says when a build starts and ends (the driver
 gives builds their own time limit), and on CUDA builds retargets arch flags for another chip to the
-device's arch (arch_flags.py), keeping a list of those rewrites for the result.
+device's arch (arch_flags.py) and, on every `load_inline`, rewrites the one C++ idiom newer torch
+no longer compiles (source_compat.py), keeping a list of those rewrites for the result.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 from .arch_flags import retarget
+from .source_compat import rewrite_sources
 
 
 class FlagRecorder:
@@ -36,7 +38,7 @@ class FlagRecorder:
 
         originals = {n: getattr(cpp_extension, n) for n in ("load_inline", "load")}
 
-        def wrap(fn: Any) -> Any:
+        def wrap(fn: Any, inline: bool) -> Any:
             def recorded(*args: Any, **kwargs: Any) -> Any:
                 name = kwargs.get("name", args[0] if args else None)
                 if name is not None:
@@ -47,6 +49,8 @@ class FlagRecorder:
                             self.flags.append(str(flag))
                 if self.arch:
                     kwargs = self._retargeted(kwargs)
+                if inline:
+                    args, kwargs = self._compatible(args, kwargs)
                 self._depth += 1
                 if self._depth == 1 and self._on_start:
                     self._on_start()
@@ -60,7 +64,7 @@ class FlagRecorder:
             return recorded
 
         for n, fn in originals.items():
-            setattr(cpp_extension, n, wrap(fn))
+            setattr(cpp_extension, n, wrap(fn, n == "load_inline"))
         try:
             yield self
         finally:
@@ -75,6 +79,21 @@ class FlagRecorder:
                 out[key] = r.flags
                 self.rewrites.extend(x for x in r.rewrites if x not in self.rewrites)
         return out
+
+    # load_inline(name, cpp_sources, cuda_sources=None, ...): the sources by keyword or by position.
+    SOURCES = (("cpp_sources", 1), ("cuda_sources", 2))
+
+    def _compatible(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        out_args, out = list(args), dict(kwargs)
+        for key, index in self.SOURCES:
+            if key in out:
+                out[key], done = rewrite_sources(out[key])
+            elif index < len(out_args):
+                out_args[index], done = rewrite_sources(out_args[index])
+            else:
+                continue
+            self.rewrites.extend(x for x in done if x not in self.rewrites)
+        return tuple(out_args), out
 
     def as_string(self) -> str | None:
         return " ".join(self.flags) if self.flags else None

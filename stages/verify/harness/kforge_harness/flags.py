@@ -29,6 +29,9 @@ FLAG_DOCS: dict[str, str] = {
                         "under 5% of the GPU time while every aten kernel family of the reference still ran",
     "library_ops_kept": "cuBLAS/cuDNN/CUTLASS kernels (gemm, conv) ran in the candidate's forward: a library op "
                         "kept next to kernels of its own",
+    "launch_bound": "the candidate's or the reference's timed forward spent under 70% of its time in GPU kernels "
+                    "(the rest: host launches, gaps between small kernels): the speedup measures launch overhead "
+                    "as much as kernels, and other timing methods (do_bench, CUDA graphs) can disagree by 2x",
     # Raised by speed_of_light.
     "faster_than_light": "kernel time is under the speed-of-light floor max(FLOPs/peak, bytes/bandwidth)",
     "speedup_over_10x": "speedup over the reference above 10x: plausible but worth a human look",

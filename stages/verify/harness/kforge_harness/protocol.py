@@ -22,6 +22,8 @@ from typing import Any
 # with the host out of the timed region (verdicts changed: no 0.2 verdict is reused).
 # 0.3.1: replaced families counted per launch (a network keeping cuBLAS for one of its linear layers
 # replaced the others), a device too full for a context is waited for (verdicts changed).
+# 0.3.2: `AT_DISPATCH_*(x.type(), ...)` rewritten to x.scalar_type() (torch 2.11 removed the overload:
+# honest kernels failed at build), the informative flag launch_bound (verdicts changed).
 VERIFIER_VERSION = Path(__file__).with_name("VERSION").read_text(encoding="utf-8").strip()
 
 VERDICT = json.loads(Path(__file__).with_name("verdict.json").read_text(encoding="utf-8"))

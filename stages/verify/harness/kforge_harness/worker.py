@@ -187,6 +187,8 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
         result["reference_kernels_replaced"] = list(prof.get("reference_kernels_replaced") or [])
         result["reference_kernels_kept"] = list(prof.get("reference_kernels_kept") or [])
         flags.extend(prof.get("flags") or [])
+        flags.extend(profiling.launch_bound(result["kernel_time_ms"], result["gpu_kernel_time_ms"],
+                                            result["ref_time_ms"], finite_or_none(prof.get("ref_gpu_kernel_time_ms"))))
     except Exception as e:
         print(f"kforge: profiling failed: {type(e).__name__}: {e}", file=sys.stderr)
     evaluation.check_device(device, "profiling")

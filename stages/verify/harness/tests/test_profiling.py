@@ -12,7 +12,7 @@ import torch
 import helpers  # noqa: F401
 from kforge_harness.kernel_families import kernel_family
 from kforge_harness.kernel_names import base_name, global_functions, in_library_namespace, own_kernel_names
-from kforge_harness.profiling import judge_kernels, profile_forward
+from kforge_harness.profiling import judge_kernels, launch_bound, profile_forward
 
 CLAMP = ("void at::native::vectorized_elementwise_kernel<4, at::native::(anonymous namespace)::launch_clamp_scalar("
          "at::TensorIteratorBase&, c10::Scalar, c10::Scalar, at::native::detail::ClampLimits)::{lambda()#1}::operator()() "
@@ -195,6 +195,27 @@ class ProfilingTest(unittest.TestCase):
         out = profile_forward(torch.nn.ReLU(), [torch.randn(4)], torch.device("cpu"), None)
         self.assertEqual(out, {"kernels_launched": [], "own_kernel_share": None, "gpu_kernel_time_ms": None,
                                "reference_kernels_replaced": [], "reference_kernels_kept": [], "flags": []})
+
+
+
+class LaunchBoundTest(unittest.TestCase):
+    """Figures as the H200 measured them (docs/gpu/session-6/independent-run3.md): a level-3 LeNet reference
+    timed at 0.136 ms of which 0.030 ms were kernels; a level-1 matmul at 0.345 ms, 0.343 ms of kernels."""
+
+    def test_a_reference_mostly_launches_is_flagged(self):
+        self.assertEqual(launch_bound(0.0956, 0.083, 0.136, 0.030), ["launch_bound"])
+
+    def test_a_candidate_mostly_gaps_is_flagged(self):
+        self.assertEqual(launch_bound(0.0102, 0.0021, 0.0047, 0.0045), ["launch_bound"])
+
+    def test_kernel_bound_forwards_are_not(self):
+        self.assertEqual(launch_bound(3.188, 3.182, 0.345, 0.343), [])
+        self.assertEqual(launch_bound(1.0, 0.7, 1.0, 0.7), [])  # at the share itself: kernel-bound
+
+    def test_unknown_figures_say_nothing(self):
+        self.assertEqual(launch_bound(None, 0.001, None, 0.001), [])
+        self.assertEqual(launch_bound(1.0, None, 1.0, None), [])  # cpu, or the profiler saw nothing
+        self.assertEqual(launch_bound(0.0, 0.0, 1.0, 0.9), [])
 
 
 if __name__ == "__main__":

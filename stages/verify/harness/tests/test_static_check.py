@@ -167,7 +167,7 @@ class StaticCheckTest(unittest.TestCase):
         from kforge_harness.flags import INFORMATIVE_FLAGS
         self.assertFalse(SUSPECT_FLAGS & INFORMATIVE_FLAGS)
         for f in ("speedup_over_10x", "precision_lowered", "static:torch_op_in_forward", "library_ops_kept",
-                  "nondeterministic_within_tolerance"):
+                  "nondeterministic_within_tolerance", "launch_bound"):
             self.assertIn(f, INFORMATIVE_FLAGS)
         for f in ("inputs_modified", "nondeterministic", "output_not_plain_tensor", "timing_phase_mismatch",
                   "event_host_time_mismatch", "cuda_error_after_forward", "harness_tampered", "no_own_kernel",
