@@ -128,6 +128,39 @@ def speedup_table(timings: list[dict[str, Any]], results: dict[str, dict[str, An
     return out
 
 
+def kernel_share(t: dict[str, Any], r: dict[str, Any]) -> float | None:
+    """The smaller of reference's and candidate's CUPTI kernel time over the harness's timed median."""
+    try:
+        return min(float(t["ref_kernel_sum_ms"]) / float(r["ref_time_ms"]),
+                   float(t["kernel_kernel_sum_ms"]) / float(r["kernel_time_ms"]))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
+def bound_table(timings: list[dict[str, Any]], results: dict[str, dict[str, Any]], share: float) -> list[str]:
+    """Agreement split by how kernel-bound the forwards are (the harness's launch_bound rule, on CUPTI sums
+    with the L2 flushed): kernel-bound when both spend at least `share` of the timed median in kernels."""
+    rows: dict[str, list[tuple[float | None, float | None, float]]] = {}
+    for t in timings:
+        r = results.get(str(t["id"])) or {}
+        k = kernel_share(t, r)
+        if k is None or not r.get("speedup"):
+            continue
+        name = (f"kernel-bound (share >= {share:g})" if k >= share else f"launch-bound (share < {share:g})")
+        name += ", reference < 1 ms" if float(r["ref_time_ms"]) < SUB_MS else ", reference >= 1 ms"
+        q_db = float(r["speedup"]) / float(t["speedup"]) if t.get("speedup") else None
+        q_k = float(r["speedup"]) / float(t["kernel_sum_speedup"]) if t.get("kernel_sum_speedup") else None
+        rows.setdefault(name, []).append((q_db, q_k, k))
+    out = [_row(["forwards", "n", f"within ±{AGREE:.0%} of do_bench", f"within ±{AGREE:.0%} of CUPTI sum"]),
+           _row(["---"] * 4)]
+    for name in sorted(rows):
+        qs = rows[name]
+        db = sum(1 for q, _, _ in qs if q is not None and abs(q - 1.0) <= AGREE)
+        ku = sum(1 for _, q, _ in qs if q is not None and abs(q - 1.0) <= AGREE)
+        out.append(_row([name, len(qs), db, ku]))
+    return out
+
+
 def timing_rows(timings: list[dict[str, Any]], results: dict[str, dict[str, Any]]) -> list[str]:
     out = [_row(["id", "harness ref ms", "harness kernel ms", "harness speedup", "do_bench ref ms",
                  "do_bench kernel ms", "do_bench speedup", "ratio", "CUPTI ref ms", "CUPTI kernel ms",

@@ -35,7 +35,9 @@ sys.path.insert(0, str(HERE.parent / "harness"))
 sys.path.insert(0, str(HERE))
 
 from fidelity import WORK  # noqa: E402
-from fidelity_report import load_jsonl, speedup_table, timing_rows, verdict_class  # noqa: E402
+from fidelity_report import bound_table, load_jsonl, speedup_table, timing_rows, verdict_class  # noqa: E402
+
+LAUNCH_BOUND_SHARE = 0.7  # kforge_harness.profiling's (not imported: that module needs torch, this parent does not)
 
 INPUT_SEED = 20260101  # not the harness's seeds: a fresh draw of the same sizes
 DEFAULT_LOCK_DIR = Path(os.environ.get("KFORGE_LOCK_DIR") or Path(tempfile.gettempdir()) / "kforge-locks")
@@ -185,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
                       *speedup_table(timings, results), "",
                       "## Harness speedup against the sum of CUPTI kernel durations (median of 10 calls, L2 flushed)", "",
                       *speedup_table(timings, results, "kernel_sum_speedup", "ref_kernel_sum_ms"), "",
+                      "## By kernel share (profiling.LAUNCH_BOUND_SHARE: the flag launch_bound)", "",
+                      *bound_table(timings, results, LAUNCH_BOUND_SHARE), "",
                       *timing_rows(timings, results), ""])
     (args.work / "independent.md").write_text(text, encoding="utf-8")
     args.out.mkdir(parents=True, exist_ok=True)

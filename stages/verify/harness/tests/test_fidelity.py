@@ -87,6 +87,23 @@ class ReportTest(unittest.TestCase):
         self.assertIn("| reference >= 1 ms | 1 | 1 (100%) | 1.000 |", rows[3])
         self.assertEqual(len(fidelity_report.timing_rows(timings, results)), 6)
 
+    def test_agreement_by_kernel_share(self):
+        # k: both forwards mostly kernels (agrees with both methods); h: the reference mostly launches.
+        results = {"k": result("k", speedup=2.0, ref_time_ms=0.2, kernel_time_ms=0.1),
+                   "h": result("h", speedup=4.0, ref_time_ms=0.1, kernel_time_ms=0.025)}
+        timings = [{"id": "k", "speedup": 2.1, "ref_kernel_sum_ms": 0.19, "kernel_kernel_sum_ms": 0.095,
+                    "kernel_sum_speedup": 2.0},
+                   {"id": "h", "speedup": 2.0, "ref_kernel_sum_ms": 0.03, "kernel_kernel_sum_ms": 0.02,
+                    "kernel_sum_speedup": 1.5}]
+        rows = fidelity_report.bound_table(timings, results, 0.7)
+        self.assertEqual(rows[2:], ["| kernel-bound (share >= 0.7), reference < 1 ms | 1 | 1 | 1 |",
+                                    "| launch-bound (share < 0.7), reference < 1 ms | 1 | 0 | 0 |"])
+
+    def test_the_share_is_the_harness_flags(self):
+        import independent_timing
+        from kforge_harness import profiling
+        self.assertEqual(independent_timing.LAUNCH_BOUND_SHARE, profiling.LAUNCH_BOUND_SHARE)
+
 
 if __name__ == "__main__":
     unittest.main()
