@@ -5,6 +5,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { describeSource, loadProblems } from '../../../kernelbench/sources/index.ts';
 import { ContentCache } from '../../../stages/core/cache/content-cache.ts';
 import { findPython } from '../../../stages/verify/python.ts';
+import { QueueVerifier } from '../../../stages/verify/queue/queue-verifier.ts';
 import { openVerification } from '../../build/verification.ts';
 import { loadRunConfig, parseSetFlags } from '../../config/load.ts';
 import { readGenerations } from '../../imports/read-generations.ts';
@@ -49,7 +50,7 @@ async function verify(args: ArgumentsCamelCase<VerifyArgs>, interrupt: Interrupt
   try {
     const verification = await openVerification(config, { python, runDir, cache, interrupt });
     try {
-      const env = verification.environment;
+      const { environment: env, verifier } = verification;
       process.stderr.write(
         `kforge verify: ${candidates.length} candidate(s) from ${args.generations.join(', ')}, problems from ${sourceLabel} (${index.size}), backend ${config.verify.backend} on ${String(env.device_name ?? '?')}, run ${runDir}\n`,
       );
@@ -61,6 +62,7 @@ async function verify(args: ArgumentsCamelCase<VerifyArgs>, interrupt: Interrupt
           progress: createProgress(args.progress as 'auto'),
           versions: { torch: env.torch_version ?? null, python: env.python_version ?? null, device: env.device_name ?? null },
           interrupt,
+          ...(verifier instanceof QueueVerifier ? { fleetLine: () => verifier.fleetLine(config.verify.backend) } : {}),
         },
       );
       process.stdout.write(formatSummary(manifest, runDir));
