@@ -3,9 +3,10 @@
  * retrying, a job it cannot verify the same way (another harness version, another toolchain), naming
  * both, while it runs a matching one and reports its host, pid, harness version and environment with
  * the verdict; and `kforge verify` in queue mode shows the fleet (queue depth, workers) in its progress
- * as `kforge build` does (both checked here, the build with a scripted LLM). Lean: pure-PyTorch candidates (nothing to compile), one worker, the cpu backend.
+ * as `kforge build` does (both checked here, the build with a scripted LLM); an unreachable Redis
+ * stops `kforge verify` and `kforge worker` before anything slow (the Python probe), naming the URL. Lean: pure-PyTorch candidates (nothing to compile), one worker, the cpu backend.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
@@ -17,7 +18,7 @@ import { startWorker, stopWorker, type TestWorker } from '../support/fleet-worke
 import { pythonKernel } from '../support/imported.ts';
 import { startOpenAiServer } from '../support/openai-server.ts';
 import { KERNELBENCH_FIXTURE_JSONL } from '../support/paths.ts';
-import { REDIS_MISSING, TestRedis } from '../support/redis-server.ts';
+import { freePort, REDIS_MISSING, TestRedis } from '../support/redis-server.ts';
 import { SCENARIO_CANDIDATES, scenarioArgs, scenarioResponder } from '../support/resume-scenario.ts';
 import { pollUntil } from '../support/run-processes.ts';
 import { runKforge } from '../support/run-kforge.ts';
@@ -105,5 +106,23 @@ describe.skipIf(REDIS_MISSING !== null)('kforge worker checks and kforge verify 
     } finally {
       await server.close();
     }
+  }, MS);
+
+  it('Redis unreachable: kforge verify and kforge worker name the URL before probing Python (a broken one here), no run folder', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    const config = path.join(work, 'broken-python.yaml');
+    writeFileSync(config, 'verify:\n  python: /nonexistent/python3\n');
+    const file = path.join(work, 'one.jsonl');
+    writeFileSync(file, `${JSON.stringify({ problem_name: '19_ReLU', kernel: pythonKernel('unreachable') })}\n`);
+    const [verify, worker] = await Promise.all([
+      runKforge(['verify', file, '--source', KERNELBENCH_FIXTURE_JSONL, '--config', config, '--out', path.join(work, 'runs'), '--run-id', 'unreachable', '--set', 'verify.mode=queue', '--set', `verify.queue.url=${url}`], { timeoutMs: MS }),
+      runKforge(['worker', '--config', config, '--url', url], { timeoutMs: MS }),
+    ]);
+    for (const r of [verify, worker]) {
+      expect(r.exitCode, r.all).not.toBe(0);
+      expect(r.stderr).toContain(`Cannot reach Redis at ${url}`);
+      expect(r.stderr).toContain('redis-server --port 6379 --appendonly yes --maxmemory-policy noeviction');
+    }
+    expect(existsSync(path.join(work, 'runs', 'unreachable'))).toBe(false);
   }, MS);
 });

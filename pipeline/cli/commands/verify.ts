@@ -6,6 +6,7 @@ import { describeSource, loadProblems } from '../../../kernelbench/sources/index
 import { ContentCache } from '../../../stages/core/cache/content-cache.ts';
 import { findPython } from '../../../stages/verify/python.ts';
 import { QueueVerifier } from '../../../stages/verify/queue/queue-verifier.ts';
+import { checkQueueReachable } from '../../build/create-verifier.ts';
 import { openVerification } from '../../build/verification.ts';
 import { loadRunConfig, parseSetFlags } from '../../config/load.ts';
 import { readGenerations } from '../../imports/read-generations.ts';
@@ -38,6 +39,7 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
 
 async function verify(args: ArgumentsCamelCase<VerifyArgs>, interrupt: Interrupt): Promise<void> {
   const config = await loadRunConfig({ file: args.config, overrides: { ...selectionOverrides(args), ...runOverrides(args), ...parseSetFlags(args.set ?? []) } });
+  await checkQueueReachable(config); // before the Python probe and the run folder
   const runId = defaultRunId('verify', config.run.id);
   const runDir = path.join(config.run.out, runId);
   const candidates = (await Promise.all(args.generations.map((g) => readGenerations(g)))).flat();
