@@ -37,7 +37,6 @@ const args = await yargs(hideBin(process.argv))
   .option('workers', { type: 'string', default: '1,2,4', describe: 'worker processes per queued run' })
   .option('overhead-jobs', { type: 'number', default: 50 })
   .option('only', { choices: ['all', 'overhead'] as const, default: 'all' as const, describe: 'overhead: only the round trips (no harness, seconds)' })
-  .strict()
   .parseAsync();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
