@@ -1,10 +1,12 @@
 /**
- * `npx tsx bench/fleet.ts [--limit 5 --ideas 2 --impls 2 --workers 1,2,4]` (also the last part of
- * `npm run bench`): the same builtin cpu candidates verified by the local pool and through the Redis
- * queue by 1, 2 and 4 `kforge worker` processes on this machine (wall time of `kforge build --no-cache`,
- * every extension built once beforehand so all measure verification, not compiling); then the
- * orchestrator's own cost per job: QueueVerifier.verify() round trips against a worker that answers at
- * once (no harness), next to the verification time per candidate. Writes bench/results/fleet.json.
+ * `npm run bench:fleet [-- --candidates python|builtin --count 40 --workers 1,2,4]` (also the last part
+ * of `npm run bench`): the same cpu candidates, with the verification cache off so every one is really
+ * verified, through the local pool (verify.workers harness processes, default 2) and through the Redis
+ * queue (a real redis-server on loopback, started here) with 1, 2 and 4 real `kforge worker` processes
+ * (one candidate at a time each); then the orchestrator's own cost per job: QueueVerifier.verify() round
+ * trips against a worker that answers at once (no harness), next to the verification time per candidate
+ * the queued runs' jobs report. Each figure carries the load average (`uptime`) around it.
+ * Writes bench/results/fleet-<candidates>.json (or fleet-overhead.json) and prints a Markdown table.
  */
 import { mkdtempSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -12,68 +14,67 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'bullmq';
+import { execa } from 'execa';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { registerWorker } from '../stages/verify/queue/fleet-registry.ts';
-import { execa } from 'execa';
 import { verifyResultSchema } from '../stages/verify/protocol.ts';
 import { findPython } from '../stages/verify/python.ts';
+import { registerWorker } from '../stages/verify/queue/fleet-registry.ts';
 import type { QueueReturn } from '../stages/verify/queue/queue-messages.ts';
 import { QueueVerifier } from '../stages/verify/queue/queue-verifier.ts';
 import { queueConnection } from '../stages/verify/queue/redis-connection.ts';
+import { reluJob } from '../test/harness/jobs.ts';
 import { startWorker, stopWorker } from '../test/support/fleet-workers.ts';
 import { TestRedis } from '../test/support/redis-server.ts';
-import { runKforge } from '../test/support/run-kforge.ts';
-import { reluJob } from '../test/harness/jobs.ts';
+import { jobFigures, prepareCandidates, timedRun, type CandidateKind, type JobFigures, type RunFigures } from './fleet-runs.ts';
 
 const args = await yargs(hideBin(process.argv))
-  .option('limit', { type: 'number', default: 5, describe: 'builtin problems' })
-  .option('ideas', { type: 'number', default: 2 })
-  .option('impls', { type: 'number', default: 2 })
+  .option('candidates', { choices: ['python', 'builtin'] as const, default: 'python' as CandidateKind, describe: 'python: pure-PyTorch candidates (nothing to compile); builtin: the builtin C++ candidates, prebuilt' })
+  .option('count', { type: 'number', default: 40, describe: 'python candidates (40: about 1-2 min a run on 2 cores)' })
+  .option('limit', { type: 'number', default: 2, describe: 'builtin: problems' })
+  .option('ideas', { type: 'number', default: 2, describe: 'builtin: ideas per problem' })
+  .option('impls', { type: 'number', default: 1, describe: 'builtin: implementations per idea' })
   .option('workers', { type: 'string', default: '1,2,4', describe: 'worker processes per queued run' })
   .option('overhead-jobs', { type: 'number', default: 50 })
-  .option('only', { choices: ['all', 'overhead'], default: 'all', describe: 'overhead: only the round trips (no harness, seconds)' })
+  .option('only', { choices: ['all', 'overhead'] as const, default: 'all' as const, describe: 'overhead: only the round trips (no harness, seconds)' })
   .parseAsync();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const work = mkdtempSync(path.join(os.tmpdir(), 'kforge-bench-fleet-'));
-const builds = path.join(work, 'cache-warm'); // every run and worker reads these builds
-const BUILD = ['build', '--limit', String(args.limit), '--rounds', '1', '--ideas', String(args.ideas), '--impls', String(args.impls), '--progress', 'lines', '--out', path.join(work, 'runs')];
+const buildsDir = path.join(work, 'cache'); // builds only: every run has --no-cache, every worker reads it
+const QUEUE = 'kforge-verify-cpu';
 const log = (l: string) => process.stderr.write(`[bench fleet] ${l}\n`);
+const uptime = async () => (await execa('uptime', { reject: false })).stdout.trim();
 
-async function timedBuild(id: string, extra: string[]): Promise<{ seconds: number; candidates: number }> {
-  const t0 = performance.now();
-  const r = await runKforge([...BUILD, '--run-id', id, '--no-cache', '--set', `cache.dir=${path.join(work, `cache-${id}`)}`, ...extra], { timeoutMs: 3_600_000 });
-  if (r.exitCode !== 0) throw new Error(`kforge build ${id} failed:\n${r.all}`);
-  const seconds = (performance.now() - t0) / 1000;
-  const m = /candidates: (\d+)/.exec(r.all);
-  return { seconds, candidates: m ? Number(m[1]) : NaN };
-}
+type Row = { mode: 'local' | 'queue'; workers: number; uptime_before: string } & RunFigures & { speedup_vs_local?: number; jobs?: JobFigures };
+const rows: Row[] = [];
+let overheadFigures: Record<string, number | number[]> | null = null;
+let describe = 'none (overhead only)';
 
 const redis = await TestRedis.start();
-const results: Record<string, unknown>[] = [];
 try {
   if (args.only === 'all') await throughput();
-  results.push({ mode: 'overhead', ...(await overhead(redis.url, args.overheadJobs)) });
+  overheadFigures = await overhead(redis.url, args.overheadJobs);
 } finally {
   await redis.stop();
 }
 
-/** The same candidates through the local pool and through the queue with 1, 2, 4 workers. */
+/** The same candidates through the local pool, then through the queue with each worker count. */
 async function throughput(): Promise<void> {
-  log('warming the build folder (every extension compiled once)');
-  const warm = await runKforge([...BUILD, '--run-id', 'warm', '--set', `cache.dir=${builds}`], { timeoutMs: 3_600_000 });
-  if (warm.exitCode !== 0) throw new Error(`warm-up build failed:\n${warm.all}`);
-  // The local pool reads the same builds: its cache.dir is copied from the warm one's builds/.
-  const local = await timedBuild('local', ['--set', `cache.dir=${builds}`]);
-  results.push({ mode: 'local', workers: 2, ...local, per_candidate_s: local.seconds / local.candidates });
-  log(`local pool: ${local.candidates} candidates in ${local.seconds.toFixed(1)} s`);
+  const set = await prepareCandidates(args.candidates, { work, count: args.count, limit: args.limit, ideas: args.ideas, impls: args.impls, buildsDir, log });
+  describe = set.describe;
+  log(`candidates: ${set.describe}`);
+  let before = await uptime();
+  const local = await timedRun(set, 'local', []);
+  rows.push({ mode: 'local', workers: 2, uptime_before: before, ...local });
+  log(`local pool: ${local.candidates} candidates in ${local.seconds.toFixed(1)} s (load ${local.load_before[0]!.toFixed(2)} -> ${local.load_after[0]!.toFixed(2)})`);
   for (const n of args.workers.split(',').map(Number)) {
-    const ws = await Promise.all(Array.from({ length: n }, () => startWorker(redis.url, builds)));
+    const ws = await Promise.all(Array.from({ length: n }, () => startWorker(redis.url, buildsDir)));
     try {
-      const q = await timedBuild(`queue-${n}`, ['--set', 'verify.mode=queue', '--set', `verify.queue.url=${redis.url}`]);
-      results.push({ mode: 'queue', workers: n, ...q, per_candidate_s: q.seconds / q.candidates, speedup_vs_local: local.seconds / q.seconds });
-      log(`queue, ${n} worker(s): ${q.candidates} candidates in ${q.seconds.toFixed(1)} s`);
+      before = await uptime();
+      const q = await timedRun(set, `queue-${n}`, ['--set', 'verify.mode=queue', '--set', `verify.queue.url=${redis.url}`]);
+      rows.push({ mode: 'queue', workers: n, uptime_before: before, ...q, speedup_vs_local: local.seconds / q.seconds, jobs: await jobFigures(redis.url, QUEUE) });
+      log(`queue, ${n} worker(s): ${q.candidates} candidates in ${q.seconds.toFixed(1)} s (load ${q.load_before[0]!.toFixed(2)} -> ${q.load_after[0]!.toFixed(2)})`);
     } finally {
       await Promise.all(ws.map(stopWorker));
     }
@@ -81,21 +82,22 @@ async function throughput(): Promise<void> {
 }
 
 /** verify() round trips through Redis against a worker that answers with a canned verdict at once. */
-async function overhead(url: string, jobs: number): Promise<Record<string, number>> {
+async function overhead(url: string, jobs: number): Promise<Record<string, number | number[]>> {
   const canned = await cannedReturn();
   const connection = queueConnection(url);
   const registry = queueConnection(url);
-  const worker = new Worker('kforge-verify-cpu', async () => canned, { connection, concurrency: 1 });
+  const worker = new Worker(QUEUE, async () => canned, { connection, concurrency: 1 });
   await worker.waitUntilReady();
-  const stop = await registerWorker(registry, { ...canned.worker, queue: 'kforge-verify-cpu', concurrency: 1, started_at: new Date().toISOString() });
+  const stop = await registerWorker(registry, { ...canned.worker, queue: QUEUE, concurrency: 1, started_at: new Date().toISOString() });
   const verifier = await QueueVerifier.open({ url, name: 'kforge-verify', device: '', attempts: 1, workerWaitS: 30, reuse: false });
   try {
+    const load_before = os.loadavg();
     const t0 = performance.now();
     for (let i = 0; i < jobs; i++) await verifier.verify(reluJob('relu_ok', { candidate_id: `overhead-${i}` }));
     const sequential = (performance.now() - t0) / jobs;
     const t1 = performance.now();
     await Promise.all(Array.from({ length: jobs }, (_, i) => verifier.verify(reluJob('relu_ok', { candidate_id: `overhead-par-${i}` }))));
-    return { jobs, ms_per_job_sequential: sequential, ms_per_job_all_at_once: (performance.now() - t1) / jobs };
+    return { jobs, ms_per_job_sequential: sequential, ms_per_job_all_at_once: (performance.now() - t1) / jobs, load_before, load_after: os.loadavg() };
   } finally {
     await verifier.close();
     await stop();
@@ -114,7 +116,26 @@ async function cannedReturn(): Promise<QueueReturn> {
   return { result, worker: { worker_id: 'bench-instant', host: os.hostname(), pid: process.pid, gpu: null, role: 'gpu', harness_version: result.verifier_version, environment: result.env } };
 }
 
-const summary = { cpus: os.cpus().length, load_average_at_start: os.loadavg(), node: process.version, args, results, at: new Date().toISOString() };
+/** The Markdown table docs/fleet.md records. */
+function table(): string {
+  const f = (x: number | undefined, d = 1) => (x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
+  const sequential = overheadFigures?.['ms_per_job_sequential'] as number | undefined;
+  const lines = [
+    `candidates: ${describe}; ${os.cpus().length} cores; orchestrator round trip (canned worker): ${f(sequential, 1)} ms/job one at a time, ${f(overheadFigures?.['ms_per_job_all_at_once'] as number | undefined, 1)} ms/job ${args.overheadJobs} at once`,
+    '',
+    '| verifier | candidates | correct | wall s | candidates/s | vs local | verify s/candidate (harness) | worker overhead ms/job | round trip / verify | load 1-min before -> after |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const r of rows) {
+    const name = r.mode === 'local' ? `local pool (${r.workers} harness workers)` : `queue, ${r.workers} worker process${r.workers > 1 ? 'es' : ''}`;
+    const share = r.jobs && sequential !== undefined ? `${f((sequential / 1000 / r.jobs.verify_s_mean) * 100, 2)}%` : '-';
+    lines.push(`| ${name} | ${r.candidates} | ${r.correct} | ${f(r.seconds)} | ${f(r.candidates_per_s, 3)} | ${r.speedup_vs_local ? `${f(r.speedup_vs_local, 2)}x` : '1.00x'} | ${f(r.jobs?.verify_s_mean, 2)} | ${f(r.jobs?.worker_overhead_ms_mean, 0)} | ${share} | ${f(r.load_before[0], 2)} -> ${f(r.load_after[0], 2)} |`);
+  }
+  return lines.join('\n');
+}
+
+const name = args.only === 'overhead' ? 'fleet-overhead' : `fleet-${args.candidates}`;
+const summary = { cpus: os.cpus().length, node: process.version, candidates: describe, args, runs: rows, overhead: overheadFigures, at: new Date().toISOString(), table: table() };
 await mkdir(path.join(here, 'results'), { recursive: true });
-await writeFile(path.join(here, 'results', 'fleet.json'), `${JSON.stringify(summary, null, 2)}\n`);
-process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+await writeFile(path.join(here, 'results', `${name}.json`), `${JSON.stringify(summary, null, 2)}\n`);
+process.stdout.write(`${table()}\n\nwritten: bench/results/${name}.json\n`);

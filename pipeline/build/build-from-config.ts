@@ -18,7 +18,7 @@ import { journaledProvider } from '../run/search-journal.ts';
 import { SeedBank } from '../search/seed-bank.ts';
 import { createProvider } from './create-provider.ts';
 import { QueueVerifier } from '../../stages/verify/queue/queue-verifier.ts';
-import { checkRedis } from '../../stages/verify/queue/redis-connection.ts';
+import { checkQueueReachable } from './create-verifier.ts';
 import { runBuild, type BuildOutcome } from './run-build.ts';
 import { openVerification } from './verification.ts';
 
@@ -47,11 +47,11 @@ export async function buildFromConfig(options: BuildFromConfigOptions): Promise<
     throw new ConfigError('The problem selection is empty: check problems.levels, problems.ids and problems.name (kforge problems lists what the source holds).');
   }
   const cache = config.cache.enabled && options.useCache !== false ? new ContentCache({ dir: config.cache.dir }) : null;
+  // Before the Python probe and the run folder: an unreachable queue fails here, naming the URL and how to start Redis.
+  await checkQueueReachable(config);
   const python = await findPython(config.verify.python);
   // Before any work: a missing endpoint fails here, with the ways to configure one.
   const created = createProvider(config, { python, runDir, cache });
-  // Before the run folder exists: an unreachable queue fails here, naming the URL and how to start Redis.
-  if (config.verify.mode === 'queue') await checkRedis(config.verify.queue.url);
   // Before anything is written to the run folder: a second build of the same run is refused here.
   await mkdir(runDir, { recursive: true });
   const lock = await lockRun(runDir, options.log);

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { LocalVerifier } from '../../stages/verify/local-verifier.ts';
 import { QueueVerifier } from '../../stages/verify/queue/queue-verifier.ts';
+import { checkRedis } from '../../stages/verify/queue/redis-connection.ts';
 import type { StoppableVerifier } from '../../stages/verify/verifier.ts';
 import type { RunConfig } from '../config/schema.ts';
 import { runLayout } from '../../stages/core/run-layout.ts';
@@ -12,6 +13,15 @@ export interface CreateVerifierOptions {
   /** false (--no-cache): the queue must not answer with a verdict it has from before either. */
   reuse: boolean;
   log?: (line: string) => void;
+}
+
+/**
+ * verify.mode queue: Redis reachable, or a RedisUnreachableError naming the URL and how to start one.
+ * Called first by every command that verifies, before the Python probe (an import of torch, seconds)
+ * and before a run folder exists, so a wrong URL fails at once and leaves nothing behind.
+ */
+export async function checkQueueReachable(config: RunConfig): Promise<void> {
+  if (config.verify.mode === 'queue') await checkRedis(config.verify.queue.url);
 }
 
 export async function createVerifier(config: RunConfig, o: CreateVerifierOptions): Promise<StoppableVerifier> {

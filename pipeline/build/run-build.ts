@@ -12,6 +12,7 @@ import type { RunConfig } from '../config/schema.ts';
 import type { Progress } from '../progress.ts';
 import type { Interrupt } from '../run/interrupt.ts';
 import type { Manifest, ProblemSummary } from '../run/manifest.ts';
+import { watchFleet } from '../run/fleet-watch.ts';
 import { RunSession } from '../run/run-session.ts';
 import { searchProblem } from '../search/search-problem.ts';
 import { makeVerifyJob } from '../../stages/verify/verify-job.ts';
@@ -31,9 +32,6 @@ export interface BuildDeps {
   /** verify.mode queue: a line on the fleet (queue depth, workers), polled for the status line. */
   fleetLine?: () => Promise<string>;
 }
-
-/** How often the fleet's queue depth is read for the status line. */
-const FLEET_POLL_MS = 2000;
 
 export interface BuildRequest {
   config: RunConfig;
@@ -67,25 +65,16 @@ export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<
     verify: new PQueue({ concurrency: config.concurrency.verify }),
   };
   const failures = new Map<string, number>();
-  let fleetText = '';
-  const fleetTimer = deps.fleetLine
-    ? setInterval(() => {
-        void deps.fleetLine!().then((line) => {
-          fleetText = line;
-          refreshStatus();
-        }, () => {}); // Redis away for a moment: the line keeps its last value
-      }, FLEET_POLL_MS)
-    : null;
-  fleetTimer?.unref();
   const refreshStatus = (): void => {
     const llm = deps.llmStatus?.();
     const bits = [`records ${sink.seen.size}`];
-    if (fleetText) bits.push(fleetText);
+    if (fleet.text()) bits.push(fleet.text());
     if (llm) bits.push(`tokens ${String(llm.tokensIn ?? 0)} in / ${String(llm.tokensOut ?? 0)} out`, `cost ${llm.costUsd === null || llm.costUsd === undefined ? 'unknown' : `$${Number(llm.costUsd).toFixed(4)}`}`);
     const failed = [...failures.values()].reduce((a, b) => a + b, 0);
     if (failed) bits.push(`generation failures ${failed}`);
     deps.progress.setStatus(bits.join('  '));
   };
+  const fleet = watchFleet(deps.fleetLine, refreshStatus);
 
   let summaries: ProblemSummary[] = [];
   let failure: unknown = null;
@@ -128,7 +117,7 @@ export async function runBuild(request: BuildRequest, deps: BuildDeps): Promise<
   } catch (error) {
     failure = error;
   } finally {
-    if (fleetTimer) clearInterval(fleetTimer);
+    fleet.stop();
     unsubscribe?.();
     await sink.flush();
     deps.progress.stop();

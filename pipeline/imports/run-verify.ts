@@ -15,6 +15,7 @@ import type { RunConfig } from '../config/schema.ts';
 import type { Progress } from '../progress.ts';
 import type { Interrupt } from '../run/interrupt.ts';
 import type { Manifest } from '../run/manifest.ts';
+import { watchFleet } from '../run/fleet-watch.ts';
 import { RunSession } from '../run/run-session.ts';
 import type { ImportedCandidate } from './candidate.ts';
 import { importOutcome, importRecordId, loadFailureRecord, IMPORT_PROVIDER, IMPORT_PROMPT_VERSION, type ImportContext } from './import-record.ts';
@@ -39,6 +40,8 @@ export interface VerifyImportDeps {
   progress: Progress;
   versions?: Record<string, string | null>;
   interrupt?: Interrupt | undefined;
+  /** verify.mode queue: a line on the fleet (queue depth, workers), polled for the status line. */
+  fleetLine?: (() => Promise<string>) | undefined;
 }
 
 /** What happened to the input's candidates in this session. */
@@ -85,11 +88,16 @@ export async function runVerifyImport(request: VerifyImportRequest, deps: Verify
     stop.reason ??= `interrupted by ${signal}`;
   });
   const queue = new PQueue({ concurrency: config.concurrency.verify });
+  const refreshStatus = (): void => {
+    const fleetText = fleet.text();
+    deps.progress.setStatus(`records ${sink.seen.size}  verified ${counts.verified}  load failures ${Object.values(counts.loadFailures).reduce((a, b) => a + b, 0)}${fleetText ? `  ${fleetText}` : ''}`);
+  };
+  const fleet = watchFleet(deps.fleetLine, refreshStatus);
   const emit = async (record: KernelRecord, problem: Problem | null): Promise<void> => {
     deps.progress.addTotal('records', 1);
     if (!(await recorder.add(record, problem))) counts.duplicates++;
     deps.progress.done('records');
-    deps.progress.setStatus(`records ${sink.seen.size}  verified ${counts.verified}  load failures ${Object.values(counts.loadFailures).reduce((a, b) => a + b, 0)}`);
+    refreshStatus();
   };
   const fail = async (c: ImportedCandidate, problem: Problem | null, reason: string): Promise<void> => {
     const record = loadFailureRecord(c, problem, reason, ctx);
@@ -152,6 +160,7 @@ export async function runVerifyImport(request: VerifyImportRequest, deps: Verify
     failure = error;
     await Promise.allSettled(work);
   } finally {
+    fleet.stop();
     unsubscribe?.();
     deps.progress.stop();
   }

@@ -6,6 +6,7 @@ import { describeSource, loadProblems } from '../../../kernelbench/sources/index
 import { ContentCache } from '../../../stages/core/cache/content-cache.ts';
 import { UsageError } from '../../../stages/core/errors/usage-error.ts';
 import { findPython } from '../../../stages/verify/python.ts';
+import { checkQueueReachable } from '../../build/create-verifier.ts';
 import { openVerification } from '../../build/verification.ts';
 import { loadRunConfig, parseSetFlags } from '../../config/load.ts';
 import { ProblemIndex } from '../../imports/problem-index.ts';
@@ -52,6 +53,7 @@ async function serve(args: ArgumentsCamelCase<ServeArgs>, interrupt: Interrupt):
     );
   }
   const config = await loadRunConfig({ file: args.config, overrides: { ...selectionOverrides(args), ...runOverrides(args), ...parseSetFlags(args.set ?? []) } });
+  await checkQueueReachable(config); // before the Python probe and the run folder
   const runId = defaultRunId('serve', config.run.id);
   const runDir = path.join(config.run.out, runId);
   const sourceLabel = describeSource(config.problems.source);

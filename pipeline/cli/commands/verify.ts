@@ -5,6 +5,8 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { describeSource, loadProblems } from '../../../kernelbench/sources/index.ts';
 import { ContentCache } from '../../../stages/core/cache/content-cache.ts';
 import { findPython } from '../../../stages/verify/python.ts';
+import { QueueVerifier } from '../../../stages/verify/queue/queue-verifier.ts';
+import { checkQueueReachable } from '../../build/create-verifier.ts';
 import { openVerification } from '../../build/verification.ts';
 import { loadRunConfig, parseSetFlags } from '../../config/load.ts';
 import { readGenerations } from '../../imports/read-generations.ts';
@@ -37,6 +39,7 @@ export const verifyCommand: CommandModule<object, VerifyArgs> = {
 
 async function verify(args: ArgumentsCamelCase<VerifyArgs>, interrupt: Interrupt): Promise<void> {
   const config = await loadRunConfig({ file: args.config, overrides: { ...selectionOverrides(args), ...runOverrides(args), ...parseSetFlags(args.set ?? []) } });
+  await checkQueueReachable(config); // before the Python probe and the run folder
   const runId = defaultRunId('verify', config.run.id);
   const runDir = path.join(config.run.out, runId);
   const candidates = (await Promise.all(args.generations.map((g) => readGenerations(g)))).flat();
@@ -49,7 +52,7 @@ async function verify(args: ArgumentsCamelCase<VerifyArgs>, interrupt: Interrupt
   try {
     const verification = await openVerification(config, { python, runDir, cache, interrupt });
     try {
-      const env = verification.environment;
+      const { environment: env, verifier } = verification;
       process.stderr.write(
         `kforge verify: ${candidates.length} candidate(s) from ${args.generations.join(', ')}, problems from ${sourceLabel} (${index.size}), backend ${config.verify.backend} on ${String(env.device_name ?? '?')}, run ${runDir}\n`,
       );
@@ -61,6 +64,7 @@ async function verify(args: ArgumentsCamelCase<VerifyArgs>, interrupt: Interrupt
           progress: createProgress(args.progress as 'auto'),
           versions: { torch: env.torch_version ?? null, python: env.python_version ?? null, device: env.device_name ?? null },
           interrupt,
+          ...(verifier instanceof QueueVerifier ? { fleetLine: () => verifier.fleetLine(config.verify.backend) } : {}),
         },
       );
       process.stdout.write(formatSummary(manifest, runDir));

@@ -5,6 +5,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadRunConfig } from '../../config/load.ts';
 import { findPython } from '../../../stages/verify/python.ts';
 import { startFleetWorker } from '../../../stages/verify/queue/fleet-worker.ts';
+import { checkRedis } from '../../../stages/verify/queue/redis-connection.ts';
 import { parseGpuList, visibleGpus } from '../../../stages/verify/queue/visible-gpus.ts';
 import { UsageError } from '../../../stages/core/errors/usage-error.ts';
 
@@ -49,6 +50,8 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     });
     const v = config.verify;
     if (!(args.lockS >= 2)) throw new UsageError('--lock-s takes at least 2 seconds');
+    // Before the Python probe (an import of torch: seconds): a wrong URL fails at once, naming it.
+    await checkRedis(v.queue.url);
     const gpus = v.backend === 'cpu' || args.role === 'build' ? [] : args.gpus?.length ? parseGpuList(args.gpus) : await visibleGpus();
     if (v.backend === 'cuda' && args.role !== 'build' && !gpus.length) throw new UsageError('kforge worker --backend cuda: no GPU visible (nvidia-smi lists none); give --gpus 0,1 or run a cpu worker');
     const buildStore = args.buildStore ?? (v.queue.build_store || undefined);
