@@ -1,7 +1,7 @@
 /** Supervised fine-tuning JSONL (OpenAI chat format): train.jsonl and validation.jsonl. */
 import { join } from 'node:path';
 import { DEFAULT_SYSTEM_PROMPT } from './chat-format.ts';
-import { chatLineSql } from './chat-sql.ts';
+import { chatLinesSql } from './chat-sql.ts';
 import { inSplitSql, planExport, type ExportSelectOptions, type SelectionCounts } from './export-select.ts';
 import { sqlStr, type Duck } from './duck.ts';
 import { JsonlWriter } from './jsonl-writer.ts';
@@ -28,11 +28,10 @@ export async function exportSft(d: Duck, o: SftExportOptions): Promise<Selection
   const counts = await planExport(d, o, (split, r) => index[split].write({ record_id: r.record_id, problem_key: r.problem_key, problem_name: r.problem_name, level: r.level, speedup: r.speedup }));
   await index.train.close();
   await index.validation.close();
-  const line = chatLineSql(o.systemPrompt ?? DEFAULT_SYSTEM_PROMPT, o.withIdea);
   for (const split of ['train', 'validation'] as const) {
     // CSV of one column without quoting writes each line as it is (a JSON line holds no raw newline).
     const rows = await d.copyAtomically(join(o.outDir, `${split}.jsonl`), (tmp) =>
-      `COPY (SELECT ${line} AS line FROM records WHERE ${filterSql(o.filter)} AND ${inSplitSql(split)}) TO ${sqlStr(tmp)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\u0001')`);
+      `COPY (${chatLinesSql(o.systemPrompt ?? DEFAULT_SYSTEM_PROMPT, o.withIdea, `${filterSql(o.filter)} AND ${inSplitSql(split)}`)}) TO ${sqlStr(tmp)} (FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\u0001')`);
     if (rows !== counts[split]) throw new ExportMismatchError(`${split}.jsonl got ${rows} lines for ${counts[split]} index lines: a bug in kforge, please report it with the inputs`);
   }
   return counts;
