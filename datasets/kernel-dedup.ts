@@ -31,12 +31,15 @@ function normaliseInto(b: Uint8Array): number {
   let lineStart = true; // only whitespace (and block comments) so far on this line
   for (let i = 0; i < len; i++) {
     const c = b[i]!;
-    // Hot path: letters, digits and most punctuation (and UTF-8 bytes) are kept as they are.
-    if (c > 47 && (c !== 92 || quote === 0)) {
+    // Hot path: letters, digits and most punctuation (and UTF-8 bytes) are kept as they are, a run at a time.
+    if (c > 47 && c !== 92) {
       lineStart = false;
       out[n++] = c;
+      let d: number;
+      while (i + 1 < len && (d = b[i + 1]!) > 47 && d !== 92) (out[n++] = d), i++;
       continue;
     }
+    if (c === 32) continue;
     if (c === 10 /* \n */) {
       quote = 0;
       lineStart = true;
