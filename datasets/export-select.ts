@@ -1,13 +1,13 @@
 /**
  * The records an export uses: every record passing the filter, or the best (fastest) per problem;
- * deduplicated on normalised kernel source, each tagged with its split. One pass over DuckDB's rows in
- * input order decides (the kernel source comes as UTF-8 bytes, never as a JS string); then
+ * deduplicated on normalised kernel source, each tagged with its split. A first query decides (the
+ * dedup key is computed on the kernel source's UTF-8 bytes inside DuckDB's scan, never as a JS string); then
  * `kforge_split(file_index, file_row_number)`, a scalar function registered on the connection, gives
  * each row's fate to the queries that write the output, so DuckDB writes the big columns itself.
  */
-import { DuckDBScalarFunction, BIGINT, INTEGER, UTINYINT, type DuckDBBlobVector, type DuckDBDataChunk } from '@duckdb/node-api';
+import { DuckDBScalarFunction, BIGINT, BLOB, INTEGER, UTINYINT, VARCHAR, type DuckDBBlobVector } from '@duckdb/node-api';
 import type { Duck } from './duck.ts';
-import { DedupSet } from './kernel-dedup.ts';
+import { kernelDedupKey } from './kernel-dedup.ts';
 import { filterSql, type RecordFilter } from './record-filter.ts';
 import { createRecordsView, quoteId, rowToPartial } from './record-sql.ts';
 import type { SelectCounters } from './filter-run.ts';
@@ -59,42 +59,59 @@ export function selectionSql(filter: RecordFilter, select: Selection, columns: r
 /**
  * Decide every selected row (dropped as a duplicate, train or validation), call `onKept` for each
  * kept one in input order, and register kforge_split for the writing queries. Creates the view.
+ * The dedup key is computed by kforge_dedup_key, a scalar function DuckDB calls on its own chunks
+ * (the sources never leave DuckDB as a result: a streamed result of kernel sources buffered about
+ * the whole of it, 1.5 GB at 155K rows); the first of each key in input order is kept (a window).
  */
 export async function planExport(d: Duck, o: ExportSelectOptions, onKept: (split: Split, row: KeptRow) => Promise<void> | void): Promise<SelectionCounts> {
   await createRecordsView(d, o.paths);
   const counts: SelectionCounts = { selected: 0, duplicates: 0, train: 0, validation: 0, problems: { train: 0, validation: 0 }, scan: { rowsScanned: 0, rowsSelected: 0 } };
   counts.scan.rowsScanned = Number((await d.rows('SELECT count(*) AS n FROM records'))[0]!.n);
+  d.conn.registerScalarFunction(dedupKeyFunction());
+  const columns = ['file_index', 'file_row_number', 'kforge_dedup_key(encode(kernel_source)) AS dedup_key', ...KEPT_COLUMNS.map(quoteId)];
+  await d.run(`CREATE TEMP TABLE kforge_selected AS ${selectionSql(o.filter, o.select, columns)}`);
+  const [missing] = await d.rows('SELECT record_id FROM kforge_selected WHERE dedup_key IS NULL LIMIT 1');
+  if (missing) throw new MissingKernelSourceError(`record ${String(missing.record_id)} has no kernel_source and cannot be exported; leave it out with a filter (e.g. --correct) or repair its part file`);
+  const [n] = await d.rows('SELECT count(*) AS rows, count(DISTINCT dedup_key) AS keys FROM kforge_selected');
+  counts.scan.rowsSelected = Number(n!.rows);
+  counts.duplicates = Number(n!.rows) - Number(n!.keys);
   const fates = new RowFates();
-  const dedup = new DedupSet();
   const splits = new Map<string, Split>();
   const problems = { train: new Set<string>(), validation: new Set<string>() };
-  const columns = ['file_index', 'file_row_number', 'encode(kernel_source) AS kernel_bytes', ...KEPT_COLUMNS.map(quoteId)];
-  for await (const chunk of d.chunks(selectionSql(o.filter, o.select, columns))) {
-    const bytes = chunk.getColumnVector(2) as DuckDBBlobVector;
-    for (let i = 0; i < chunk.rowCount; i++) {
-      counts.scan.rowsSelected++;
-      const row = rowAt(chunk, i);
-      const source = bytes.getItemBytes(i);
-      if (!source) throw new MissingKernelSourceError(`record ${row.record_id} has no kernel_source and cannot be exported; leave it out with a filter (e.g. --correct) or repair its part file`);
-      if (!dedup.firstTime(source)) continue;
+  const kept = `SELECT file_index, file_row_number, ${KEPT_COLUMNS.map(quoteId).join(', ')} FROM kforge_selected
+    QUALIFY row_number() OVER (PARTITION BY dedup_key ORDER BY file_index, file_row_number) = 1 ORDER BY file_index, file_row_number`;
+  for await (const rows of d.stream(kept)) {
+    for (const raw of rows) {
+      const row = rowToPartial<KeptRow & { file_index: number; file_row_number: number }>(raw);
       const split = splits.get(row.problem_key) ?? splits.set(row.problem_key, splitOf(row.problem_key, o.split)).get(row.problem_key)!;
-      fates.set(Number(chunk.getColumnVector(0).getItem(i)), Number(chunk.getColumnVector(1).getItem(i)), SPLIT_CODE[split]);
+      fates.set(row.file_index, row.file_row_number, SPLIT_CODE[split]);
       problems[split].add(row.problem_key);
       counts[split]++;
       counts.selected++;
       await onKept(split, row);
     }
   }
-  counts.duplicates = dedup.duplicates;
   counts.problems = { train: problems.train.size, validation: problems.validation.size };
   d.conn.registerScalarFunction(fates.scalarFunction());
   return counts;
 }
 
-function rowAt(chunk: DuckDBDataChunk, i: number): KeptRow {
-  const row: Record<string, unknown> = {};
-  KEPT_COLUMNS.forEach((c, k) => (row[c] = chunk.getColumnVector(3 + k).getItem(i)));
-  return rowToPartial<KeptRow>(row);
+/** kforge_dedup_key(BLOB) -> VARCHAR: kernelDedupKey of the UTF-8 bytes; NULL for a NULL source. */
+function dedupKeyFunction(): DuckDBScalarFunction {
+  return DuckDBScalarFunction.create({
+    name: 'kforge_dedup_key',
+    returnType: VARCHAR,
+    parameterTypes: [BLOB],
+    specialHandling: true, // NULL in, NULL out, seen by us (the caller names the record)
+    mainFunction: (_info, input, output) => {
+      const bytes = input.getColumnVector(0) as DuckDBBlobVector;
+      for (let i = 0; i < input.rowCount; i++) {
+        const b = bytes.getItemBytes(i);
+        output.setItem(i, b ? kernelDedupKey(b) : null);
+      }
+      output.flush();
+    },
+  });
 }
 
 /** The fate of each row by (file_index, file_row_number): 0 not kept, else a SPLIT_CODE. One byte per row. */

@@ -88,15 +88,3 @@ export function kernelDedupKey(source: string | Uint8Array): string {
   const n = normaliseInto(typeof source === 'string' ? UTF8_ENCODE.encode(source) : source);
   return hash('sha1', scratch.subarray(0, n), 'base64');
 }
-
-/** Remembers keys seen; `firstTime` is true once per key. */
-export class DedupSet {
-  private readonly seen = new Set<string>();
-  duplicates = 0;
-  firstTime(source: string | Uint8Array): boolean {
-    const key = kernelDedupKey(source);
-    if (this.seen.has(key)) return (this.duplicates++, false);
-    this.seen.add(key);
-    return true;
-  }
-}
