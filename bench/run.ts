@@ -23,7 +23,7 @@ const args = await yargs(hideBin(process.argv))
   .option('per-file', { type: 'number', default: 10_000 })
   .option('dir', { type: 'string', default: '/tmp/kforge-bench' })
   .option('keep', { type: 'boolean', default: false, describe: 'keep the generated data (and reuse it next time)' })
-  .option('phases', { type: 'string', default: 'ours-filter,ours-export,duckdb-filter,duckdb-export' })
+  .option('phases', { type: 'string', default: 'ours-filter,ours-export,duckdb-filter,duckdb-export,duckdb-export-dedup' })
   .parseAsync();
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -59,9 +59,9 @@ const results: Record<string, unknown>[] = [];
 for (const phase of args.phases.split(',')) {
   execFileSync('sync');
   const line = (await child('phase.ts', [phase, dataDir, outDir])).trim().split('\n').at(-1)!;
-  const r = JSON.parse(line) as { phase: string; seconds: number; max_rss_mb: number };
+  const r = JSON.parse(line) as { phase: string; seconds: number; cpu_seconds: number; max_rss_mb: number };
   results.push(r);
-  process.stderr.write(`${r.phase}: ${r.seconds.toFixed(1)} s, peak RSS ${r.max_rss_mb} MB\n`);
+  process.stderr.write(`${r.phase}: ${r.seconds.toFixed(1)} s (CPU ${r.cpu_seconds.toFixed(1)} s), peak RSS ${r.max_rss_mb} MB\n`);
 }
 const summary = { records: args.records, files, parquet_bytes: bytes, cpus: (await import('node:os')).cpus().length, node: process.version, results, at: new Date().toISOString() };
 await mkdir(join(here, 'results'), { recursive: true });

@@ -4,12 +4,13 @@
  * ours, removed afterwards. Every error DuckDB raises while reading is turned into a ParquetReadError
  * naming the bad part file and how to repair it (datasets/corrupt-part.ts): nothing is skipped.
  */
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBDataChunk } from '@duckdb/node-api';
 import { availableParallelism, tmpdir } from 'node:os';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, open, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { repairAdvice } from './corrupt-part.ts';
 import { ParquetReadError } from './parquet-reader.ts';
+import { tmpPathFor } from './parquet-writer.ts';
 
 export interface DuckSettings {
   /** DuckDB's memory_limit, e.g. '1GB'. Beyond it, sorts and joins spill to tempDir. */
@@ -78,6 +79,39 @@ export class Duck {
       const next = await this.guard(() => it.next());
       if (next.done) return;
       yield next.value as Record<string, unknown>[];
+    }
+  }
+
+  /**
+   * Stream a query's result as DuckDB's own chunks (about 2,048 rows each), for callers that read
+   * columns as bytes (`getItemBytes`) rather than as JS strings.
+   */
+  async *chunks(sql: string): AsyncGenerator<DuckDBDataChunk> {
+    const result = await this.guard(() => this.conn.stream(sql));
+    for (;;) {
+      const chunk = await this.guard(() => result.fetchChunk());
+      if (!chunk || chunk.rowCount === 0) return;
+      yield chunk;
+    }
+  }
+
+  /**
+   * Run a COPY into `path` atomically: DuckDB writes a temp name (`copy(tmp)` gives the statement),
+   * which is fsynced and renamed; nothing is left behind on failure. Returns COPY's row count.
+   */
+  async copyAtomically(path: string, copy: (tmp: string) => string): Promise<number> {
+    await mkdir(dirname(path), { recursive: true });
+    const tmp = tmpPathFor(path);
+    try {
+      const [row] = await this.rows(copy(tmp));
+      const fh = await open(tmp, 'r+');
+      await fh.sync();
+      await fh.close();
+      await rename(tmp, path);
+      return Number(row?.Count ?? 0);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
     }
   }
 

@@ -5,12 +5,13 @@
 import { basename, join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { renderDatasetCard } from './dataset-card.ts';
-import { newSelectionCounts, selectForExport, type ExportSelectOptions, type SelectionCounts } from './export-select.ts';
+import { inSplitSql, planExport, type ExportSelectOptions, type SelectionCounts } from './export-select.ts';
 import type { Duck } from './duck.ts';
-import { describeFilter } from './record-filter.ts';
+import { describeFilter, filterSql } from './record-filter.ts';
+import { RECORD_SELECT, rowToRecord } from './record-sql.ts';
 import { ShardedRecordWriter } from './sharded-writer.ts';
 
-export interface HfExportOptions extends Omit<ExportSelectOptions, 'columns'> {
+export interface HfExportOptions extends ExportSelectOptions {
   outDir: string;
   name?: string;
   shardRows?: number;
@@ -19,19 +20,19 @@ export interface HfExportOptions extends Omit<ExportSelectOptions, 'columns'> {
 }
 
 export async function exportHf(d: Duck, o: HfExportOptions): Promise<SelectionCounts> {
-  const counts = newSelectionCounts();
   const shardRows = o.shardRows ?? 50_000;
-  const writers = { train: new ShardedRecordWriter(join(o.outDir, 'data'), 'train', shardRows), validation: new ShardedRecordWriter(join(o.outDir, 'data'), 'validation', shardRows) };
   const runs = new Set<string>();
   const sources = new Set<string>();
   const byLevel: Record<string, number> = {};
-  for await (const { split, records } of selectForExport(d, o, counts)) {
-    for (const r of records) {
-      runs.add(r.run_id);
-      sources.add(r.problem_source);
-      byLevel[r.level] = (byLevel[r.level] ?? 0) + 1;
-    }
-    await writers[split].write(records);
+  const counts = await planExport(d, o, (_split, r) => {
+    runs.add(r.run_id);
+    sources.add(r.problem_source);
+    byLevel[r.level] = (byLevel[r.level] ?? 0) + 1;
+  });
+  // The shards are written by our own Parquet writer (REQUIRED columns where the schema says so).
+  const writers = { train: new ShardedRecordWriter(join(o.outDir, 'data'), 'train', shardRows), validation: new ShardedRecordWriter(join(o.outDir, 'data'), 'validation', shardRows) };
+  for (const split of ['train', 'validation'] as const) {
+    for await (const rows of d.stream(`SELECT ${RECORD_SELECT} FROM records WHERE ${filterSql(o.filter)} AND ${inSplitSql(split)}`)) await writers[split].write(rows.map(rowToRecord));
   }
   const files = { train: await writers.train.close(), validation: await writers.validation.close() };
   const card = renderDatasetCard({

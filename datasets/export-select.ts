@@ -1,12 +1,15 @@
 /**
  * The records an export uses: every record passing the filter, or the best (fastest) per problem;
- * streamed from DuckDB in input order, deduplicated on normalised kernel source (a small pass over
- * DuckDB's rows: kernel-dedup.ts), each tagged with its split.
+ * deduplicated on normalised kernel source, each tagged with its split. A first query decides (the
+ * dedup key is computed on the kernel source's UTF-8 bytes inside DuckDB's scan, never as a JS string); then
+ * `kforge_split(file_index, file_row_number)`, a scalar function registered on the connection, gives
+ * each row's fate to the queries that write the output, so DuckDB writes the big columns itself.
  */
+import { DuckDBScalarFunction, BIGINT, BLOB, INTEGER, UTINYINT, VARCHAR, type DuckDBBlobVector } from '@duckdb/node-api';
 import type { Duck } from './duck.ts';
-import { DedupSet } from './kernel-dedup.ts';
+import { kernelDedupKey } from './kernel-dedup.ts';
 import { filterSql, type RecordFilter } from './record-filter.ts';
-import { createRecordsView, quoteId, RECORD_SELECT, rowToRecord } from './record-sql.ts';
+import { createRecordsView, quoteId, rowToPartial } from './record-sql.ts';
 import type { SelectCounters } from './filter-run.ts';
 import type { KernelRecord } from './schema.ts';
 import { splitOf, type Split, type SplitOptions } from './split.ts';
@@ -18,8 +21,6 @@ export interface ExportSelectOptions {
   filter: RecordFilter;
   select: Selection;
   split: SplitOptions;
-  /** Columns to fetch for the selected rows (default: all). */
-  columns?: readonly (keyof KernelRecord)[];
 }
 
 export interface SelectionCounts {
@@ -31,43 +32,117 @@ export interface SelectionCounts {
   scan: SelectCounters;
 }
 
+/** A kept record's small columns, as the pass hands them to its caller (for index lines, cards). */
+export type KeptRow = Pick<KernelRecord, 'record_id' | 'problem_key' | 'problem_name' | 'level' | 'speedup' | 'run_id' | 'problem_source'>;
+const KEPT_COLUMNS: (keyof KeptRow)[] = ['record_id', 'problem_key', 'problem_name', 'level', 'speedup', 'run_id', 'problem_source'];
+
+/** Codes of kforge_split. */
+const SPLIT_CODE: Record<Split, number> = { train: 1, validation: 2 };
+/** The WHERE condition of one split's rows, for the writing queries. */
+export const inSplitSql = (split: Split): string => `kforge_split(file_index::INTEGER, file_row_number) = ${SPLIT_CODE[split]}`;
+
+export class MissingKernelSourceError extends Error {}
+
 /**
  * The SELECT of the chosen rows in input order. best: per problem the largest speedup (a NULL one
  * counts as lowest), ties to the smaller record_id, then the first in input order; picked on the
  * small columns, so the window never holds kernel sources.
  */
-export function selectionSql(filter: RecordFilter, select: Selection, columns?: readonly string[]): string {
-  const cols = columns ? columns.map(quoteId).join(', ') : RECORD_SELECT;
+export function selectionSql(filter: RecordFilter, select: Selection, columns: readonly string[]): string {
+  const cols = columns.join(', ');
   if (select === 'all') return `SELECT ${cols} FROM records WHERE ${filterSql(filter)}`;
   const best = `SELECT file_index, file_row_number FROM records WHERE ${filterSql(filter)}
     QUALIFY row_number() OVER (PARTITION BY problem_key ORDER BY speedup DESC NULLS LAST, record_id, file_index, file_row_number) = 1`;
   return `SELECT ${cols} FROM records SEMI JOIN (${best}) AS b USING (file_index, file_row_number) ORDER BY file_index, file_row_number`;
 }
 
-export async function* selectForExport(d: Duck, o: ExportSelectOptions, counts: SelectionCounts): AsyncGenerator<{ split: Split; records: KernelRecord[] }> {
+/**
+ * Decide every selected row (dropped as a duplicate, train or validation), call `onKept` for each
+ * kept one in input order, and register kforge_split for the writing queries. Creates the view.
+ * The dedup key is computed by kforge_dedup_key, a scalar function DuckDB calls on its own chunks
+ * (the sources never leave DuckDB as a result: a streamed result of kernel sources buffered about
+ * the whole of it, 1.5 GB at 155K rows); the first of each key in input order is kept (a window).
+ */
+export async function planExport(d: Duck, o: ExportSelectOptions, onKept: (split: Split, row: KeptRow) => Promise<void> | void): Promise<SelectionCounts> {
   await createRecordsView(d, o.paths);
+  const counts: SelectionCounts = { selected: 0, duplicates: 0, train: 0, validation: 0, problems: { train: 0, validation: 0 }, scan: { rowsScanned: 0, rowsSelected: 0 } };
   counts.scan.rowsScanned = Number((await d.rows('SELECT count(*) AS n FROM records'))[0]!.n);
-  const columns = o.columns ? [...new Set<string>([...o.columns, 'record_id', 'problem_key', 'kernel_source'])] : undefined;
-  const dedup = new DedupSet();
+  d.conn.registerScalarFunction(dedupKeyFunction());
+  const columns = ['file_index', 'file_row_number', 'kforge_dedup_key(encode(kernel_source)) AS dedup_key', ...KEPT_COLUMNS.map(quoteId)];
+  await d.run(`CREATE TEMP TABLE kforge_selected AS ${selectionSql(o.filter, o.select, columns)}`);
+  const [missing] = await d.rows('SELECT record_id FROM kforge_selected WHERE dedup_key IS NULL LIMIT 1');
+  if (missing) throw new MissingKernelSourceError(`record ${String(missing.record_id)} has no kernel_source and cannot be exported; leave it out with a filter (e.g. --correct) or repair its part file`);
+  const [n] = await d.rows('SELECT count(*) AS rows, count(DISTINCT dedup_key) AS keys FROM kforge_selected');
+  counts.scan.rowsSelected = Number(n!.rows);
+  counts.duplicates = Number(n!.rows) - Number(n!.keys);
+  const fates = new RowFates();
+  const splits = new Map<string, Split>();
   const problems = { train: new Set<string>(), validation: new Set<string>() };
-  for await (const chunk of d.stream(selectionSql(o.filter, o.select, columns))) {
-    counts.scan.rowsSelected += chunk.length;
-    const bySplit: Record<Split, KernelRecord[]> = { train: [], validation: [] };
-    for (const row of chunk) {
-      const r = rowToRecord(row);
-      if (!dedup.firstTime(r.kernel_source)) continue;
-      const split = splitOf(r.problem_key, o.split);
-      bySplit[split].push(r);
-      problems[split].add(r.problem_key);
-    }
-    for (const split of ['train', 'validation'] as const) {
-      counts[split] += bySplit[split].length;
-      counts.selected += bySplit[split].length;
-      if (bySplit[split].length) yield { split, records: bySplit[split] };
+  const kept = `SELECT file_index, file_row_number, ${KEPT_COLUMNS.map(quoteId).join(', ')} FROM kforge_selected
+    QUALIFY row_number() OVER (PARTITION BY dedup_key ORDER BY file_index, file_row_number) = 1 ORDER BY file_index, file_row_number`;
+  for await (const rows of d.stream(kept)) {
+    for (const raw of rows) {
+      const row = rowToPartial<KeptRow & { file_index: number; file_row_number: number }>(raw);
+      const split = splits.get(row.problem_key) ?? splits.set(row.problem_key, splitOf(row.problem_key, o.split)).get(row.problem_key)!;
+      fates.set(row.file_index, row.file_row_number, SPLIT_CODE[split]);
+      problems[split].add(row.problem_key);
+      counts[split]++;
+      counts.selected++;
+      await onKept(split, row);
     }
   }
-  counts.duplicates = dedup.duplicates;
   counts.problems = { train: problems.train.size, validation: problems.validation.size };
+  d.conn.registerScalarFunction(fates.scalarFunction());
+  return counts;
 }
 
-export const newSelectionCounts = (): SelectionCounts => ({ selected: 0, duplicates: 0, train: 0, validation: 0, problems: { train: 0, validation: 0 }, scan: { rowsScanned: 0, rowsSelected: 0 } });
+/** kforge_dedup_key(BLOB) -> VARCHAR: kernelDedupKey of the UTF-8 bytes; NULL for a NULL source. */
+function dedupKeyFunction(): DuckDBScalarFunction {
+  return DuckDBScalarFunction.create({
+    name: 'kforge_dedup_key',
+    returnType: VARCHAR,
+    parameterTypes: [BLOB],
+    specialHandling: true, // NULL in, NULL out, seen by us (the caller names the record)
+    mainFunction: (_info, input, output) => {
+      const bytes = input.getColumnVector(0) as DuckDBBlobVector;
+      for (let i = 0; i < input.rowCount; i++) {
+        const b = bytes.getItemBytes(i);
+        output.setItem(i, b ? kernelDedupKey(b) : null);
+      }
+      output.flush();
+    },
+  });
+}
+
+/** The fate of each row by (file_index, file_row_number): 0 not kept, else a SPLIT_CODE. One byte per row. */
+class RowFates {
+  private readonly files = new Map<number, Uint8Array>();
+
+  set(file: number, row: number, code: number): void {
+    let a = this.files.get(file);
+    if (!a || a.length <= row) {
+      const grown = new Uint8Array(Math.max(1024, (row + 1) * 2));
+      if (a) grown.set(a);
+      this.files.set(file, (a = grown));
+    }
+    a[row] = code;
+  }
+
+  get(file: number, row: number): number {
+    return this.files.get(file)?.[row] ?? 0;
+  }
+
+  scalarFunction(): DuckDBScalarFunction {
+    return DuckDBScalarFunction.create({
+      name: 'kforge_split',
+      returnType: UTINYINT,
+      parameterTypes: [INTEGER, BIGINT],
+      mainFunction: (_info, input, output) => {
+        const file = input.getColumnVector(0);
+        const row = input.getColumnVector(1);
+        for (let i = 0; i < input.rowCount; i++) output.setItem(i, this.get(Number(file.getItem(i)), Number(row.getItem(i))));
+        output.flush();
+      },
+    });
+  }
+}

@@ -4,10 +4,8 @@
  * its type), plus `file_index` and `file_row_number` for the input order; rows back as KernelRecords;
  * a query written to Parquet atomically (temp name, fsync, rename).
  */
-import { open, rename, rm, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { sqlList, sqlStr, type Duck } from './duck.ts';
-import { tmpPathFor, DEFAULT_ROW_GROUP_SIZE } from './parquet-writer.ts';
+import { DEFAULT_ROW_GROUP_SIZE } from './parquet-writer.ts';
 import { COLUMNS, COLUMN_NAMES, RECORD_SCHEMA_VERSION, type ColumnKind, type KernelRecord } from './schema.ts';
 
 const SQL_TYPE: Record<ColumnKind, string> = {
@@ -65,18 +63,6 @@ export function rowToPartial<T>(row: Record<string, unknown>): T {
  * as nullable where our own writer's files say not null. Values, types and HF features are the same.
  */
 export async function copyRecordsToParquet(d: Duck, select: string, path: string): Promise<number> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = tmpPathFor(path);
   const meta = `{'kforge.schema_version': ${sqlStr(RECORD_SCHEMA_VERSION)}}`;
-  try {
-    const [row] = await d.rows(`COPY (${select}) TO ${sqlStr(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${DEFAULT_ROW_GROUP_SIZE}, KV_METADATA ${meta})`);
-    const fh = await open(tmp, 'r+');
-    await fh.sync();
-    await fh.close();
-    await rename(tmp, path);
-    return Number(row?.Count ?? 0);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  return d.copyAtomically(path, (tmp) => `COPY (${select}) TO ${sqlStr(tmp)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${DEFAULT_ROW_GROUP_SIZE}, KV_METADATA ${meta})`);
 }

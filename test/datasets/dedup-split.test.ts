@@ -12,6 +12,16 @@ describe('kernel deduplication key', () => {
     expect(kernelDedupKey('x = a // 2')).not.toBe(kernelDedupKey('x = a // 3'));
     expect(normaliseKernelSource('#include <cuda.h>\n/* block */int x;')).toBe('#include<cuda.h>intx;');
   });
+
+  it('reads UTF-8 bytes as the text they encode (the export hands DuckDB bytes in)', () => {
+    const cases = [
+      '#\u00a0include <a>\n# 😀 comment\nint x;', // a non-ASCII space inside the directive window; a comment holding an emoji
+      's = "a\\\n  b" # escaped newline inside the string',
+      'x /*/ not closed', 'y /* c */ #define Z\n/* a\n b */ #define W',
+    ];
+    expect(cases.map(normaliseKernelSource)).toEqual(['#\u00a0include<a>intx;', 's="a\\\nb"', 'x', 'y#defineW']);
+    for (const c of cases) expect(kernelDedupKey(new TextEncoder().encode(c))).toBe(kernelDedupKey(c));
+  });
 });
 
 describe('split by problem', () => {
