@@ -1,0 +1,2 @@
+/** See cli-bundle.js: the CLI's sources bundled into one module, rebuilt when one of them changes. */
+export function cliBundle(entry: string, root?: string): Promise<string | null>;
