@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/global-setup.ts'],
     setupFiles: ['test/support/setup-lock-dir.ts'],
     // The harness tests build C++ extensions (about 20 s each on 2 cores): generous limits (the budget
     // resume test took 241-300 s on a loaded 2-core host).
