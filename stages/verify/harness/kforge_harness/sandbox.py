@@ -58,6 +58,8 @@ def worker_env(
     # the builds, or in the driver's own KFORGE_PEAKS_CACHE, a file for the whole machine (the tests share
     # one across every build root they make, each measurement being seconds of CPU under the device lock).
     env["KFORGE_PEAKS_CACHE"] = parent.get("KFORGE_PEAKS_CACHE") or str(cache_root / "peaks.json")
+    if parent.get("KFORGE_INLINE_BUILDS"):  # building.inline_builds_root: keyed builds shared by build roots
+        env["KFORGE_INLINE_BUILDS"] = parent["KFORGE_INLINE_BUILDS"]
     return env
 
 
