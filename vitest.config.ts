@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './test/support/longest-first.ts';
 
 export default defineConfig({
   test: {
@@ -12,5 +13,6 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: running many torch-building files at once only slows each down.
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirst },
   },
 });
