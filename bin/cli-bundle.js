@@ -5,10 +5,12 @@
 // Packages stay outside the bundle (imported from node_modules as usual). Nothing about the build changes
 // what runs: the same TypeScript through the same esbuild transform tsx uses, one module graph.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+/** A replaced bundle is removed when older than this. */
+export const STALE_MS = 10 * 60_000;
 /** This checkout. */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -39,7 +41,7 @@ export async function cliBundle(entry, root = ROOT) {
 /** @param {string} root */
 const dirOf = (root) => path.join(root, '.kforge-cli');
 /** @param {string} root */
-const manifestOf = (root) => path.join(dirOf(root), 'manifest.json');
+const manifestOf = (root) => path.join(dirOf(root), 'bundles.json');
 
 /**
  * The recorded bundle for `key` when each of its inputs still has the content it was built from.
@@ -111,11 +113,14 @@ async function rebuild(root, entry, key) {
   } catch {
     // first bundle
   }
-  const previous = /** @type {{ bundle?: string } | undefined} */ (manifest[key])?.bundle;
   manifest[key] = { bundle: name, inputs };
   writeAtomically(manifestOf(root), JSON.stringify(manifest, null, 1));
-  // The bundle it replaces (sources edited since): a process running it has read it already.
-  if (previous && previous !== name) rmSync(path.join(dir, previous), { force: true });
+  // Bundles of this entry that sources edited since replaced, once no kforge starting can still be
+  // about to import one (a process that read the old manifest a moment ago).
+  for (const old of readdirSync(dir)) {
+    const file = path.join(dir, old);
+    if (old.startsWith(`${key}-`) && old !== name && Date.now() - statSync(file).mtimeMs > STALE_MS) rmSync(file, { force: true });
+  }
   return path.join(dir, name);
 }
 

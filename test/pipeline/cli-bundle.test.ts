@@ -4,13 +4,13 @@
  * built from changes, and be reused, not rebuilt, while none does. Checked on a small tree of its own, so
  * the repository's sources are never touched.
  */
-import { mkdir, mkdtemp, readdir, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { cliBundle } from '../../bin/cli-bundle.js';
+import { cliBundle, STALE_MS } from '../../bin/cli-bundle.js';
 import { REPO_ROOT } from '../support/paths.ts';
 
 async function tree(): Promise<string> {
@@ -41,8 +41,15 @@ describe('the CLI bundle', () => {
     const second = (await cliBundle('main.ts', root))!;
     expect(second).not.toBe(first);
     expect((await run(second)).word).toBe('two');
-    // The stale bundle is gone: one bundle per entry, next to the manifest.
-    expect((await readdir(path.join(root, '.kforge-cli'))).sort()).toEqual([path.basename(second), 'manifest.json'].sort());
+    // The replaced bundle stays while a kforge starting at that moment may still import it, then goes.
+    const listing = async () => (await readdir(path.join(root, '.kforge-cli'))).sort();
+    expect(await listing()).toEqual([path.basename(first), path.basename(second), 'bundles.json'].sort());
+    const old = new Date(Date.now() - STALE_MS - 60_000);
+    await utimes(first, old, old);
+    await writeFile(path.join(root, 'lib/where.ts'), "export const where: string = import.meta.url;\nexport const word: string = 'three';\n");
+    const third = (await cliBundle('main.ts', root))!;
+    expect((await run(third)).word).toBe('three');
+    expect(await listing()).toEqual([path.basename(second), path.basename(third), 'bundles.json'].sort());
   });
 
   it('gives null (the caller runs from source) when the sources do not build', async () => {
