@@ -3,7 +3,8 @@
 - `build_dir_for` keys TORCH_EXTENSIONS_DIR by the sha256 of the candidate source, so the same source
   is a cache hit and two candidates reusing one extension name never share a directory.
 - `shared_inline_builds` builds each load_inline call in a folder keyed by its arguments instead (what it
-  compiles), so candidates that differ only in their Python build the extension once.
+  compiles), so candidates that differ only in their Python build the extension once; the folders lie
+  under <ext>/inline, or under $KFORGE_INLINE_BUILDS for every build root of the machine.
 - `import_candidate` captures everything the compiler writes (fd-level, ninja writes there) and tells
   a build failure (the exception came out of torch.utils.cpp_extension) from any other import error.
 - `FlagRecorder` (flag_recorder.py) wraps load_inline/load during the import: flags, arch rewrites.
@@ -158,6 +159,16 @@ def keep_unchanged_mtimes() -> Iterator[None]:
 
 INLINE_SHARED_DIR = "inline"
 TORCH_BUILD_LOCK = "lock"
+# A folder for the keyed load_inline builds of every build root on the machine, instead of each root's own
+# <ext>/inline (the test suite sets one per run: its builds use a fresh build root almost each, and the same
+# fixtures compiled in each, ~20 s of CPU apiece). The driver passes it on to its workers (sandbox.worker_env).
+INLINE_BUILDS_ENV = "KFORGE_INLINE_BUILDS"
+_INLINE_BUILDS = os.environ.get(INLINE_BUILDS_ENV)  # read before any candidate code runs
+
+
+def inline_builds_root(candidate_dir: Path) -> Path:
+    """Where keyed load_inline builds go: $KFORGE_INLINE_BUILDS, else <ext>/inline beside the per-source folders."""
+    return Path(_INLINE_BUILDS) if _INLINE_BUILDS else candidate_dir.parent / INLINE_SHARED_DIR
 
 
 def _plain(value: Any) -> bool:
@@ -225,7 +236,7 @@ def shared_inline_builds(candidate_dir: Path) -> Iterator[None]:
         name = kwargs.get("name", args[0] if args else None)
         if key is None or not isinstance(name, str) or not name or "/" in name or name.startswith("."):
             return real_inline(*args, **kwargs)
-        shared = candidate_dir.parent / INLINE_SHARED_DIR / key
+        shared = inline_builds_root(candidate_dir) / key
         with owned_build_dir(shared, lambda: None):
             build = shared / name
             build.mkdir(parents=True, exist_ok=True)

@@ -54,8 +54,12 @@ def worker_env(
         # A Triton candidate's compiled kernels are its build: kept beside its extension builds, keyed by
         # the sha256 of its source (a rerun is a cache hit; no candidate reads or fills another's cache).
         env["TRITON_CACHE_DIR"] = str(extensions_dir / "triton")
-    # Peak rates are measured once per device, not once per candidate (HOME is the scratch dir).
-    env["KFORGE_PEAKS_CACHE"] = str(cache_root / "peaks.json")
+    # Peak rates are measured once per device, not once per candidate (HOME is the scratch dir): beside
+    # the builds, or in the driver's own KFORGE_PEAKS_CACHE, a file for the whole machine (the tests share
+    # one across every build root they make, each measurement being seconds of CPU under the device lock).
+    env["KFORGE_PEAKS_CACHE"] = parent.get("KFORGE_PEAKS_CACHE") or str(cache_root / "peaks.json")
+    if parent.get("KFORGE_INLINE_BUILDS"):  # building.inline_builds_root: keyed builds shared by build roots
+        env["KFORGE_INLINE_BUILDS"] = parent["KFORGE_INLINE_BUILDS"]
     return env
 
 

@@ -12,6 +12,7 @@ import os
 import tempfile
 import unittest
 from pathlib import Path
+from unittest import mock
 
 import torch
 
@@ -86,6 +87,8 @@ class SharedInlineBuildsTest(unittest.TestCase):
         folders = [building.build_dir_for(s, ext_root) for s in sources]
         self.assertNotEqual(folders[0], folders[1])
         built: list[tuple[int, int]] = []
+        # The keyed builds beside the per-source folders, whatever KFORGE_INLINE_BUILDS the suite runs under.
+        self.enterContext(mock.patch.object(building, "_INLINE_BUILDS", None))
         for source, folder in zip(sources, folders):
             module, _ = building.import_candidate(source, scratch, building.FlagRecorder(), folder)
             self.assertEqual(module.ext.kf_shared_twice(torch.ones(2)).tolist(), [2.0, 2.0])
@@ -96,6 +99,25 @@ class SharedInlineBuildsTest(unittest.TestCase):
             self.assertTrue(own.samefile(shared[0]))
             self.assertIn("kf_shared_twice", own_kernel_names(folder))  # what the profiler reads
         self.assertEqual(built[0], built[1])  # the second import compiled and linked nothing
+
+
+class InlineBuildsRootTest(unittest.TestCase):
+    """The keyed builds lie beside the per-source folders, or in one folder for the machine when the driver
+    was given $KFORGE_INLINE_BUILDS (passed on to its workers)."""
+
+    def test_beside_the_per_source_folders_by_default(self):
+        with mock.patch.object(building, "_INLINE_BUILDS", None):
+            self.assertEqual(building.inline_builds_root(Path("/b/ext/abc")), Path("/b/ext/inline"))
+
+    def test_the_machine_wide_folder_when_given(self):
+        with mock.patch.object(building, "_INLINE_BUILDS", "/shared/inline"):
+            self.assertEqual(building.inline_builds_root(Path("/b/ext/abc")), Path("/shared/inline"))
+        from kforge_harness import sandbox
+        env = sandbox.worker_env({"KFORGE_INLINE_BUILDS": "/shared/inline"}, Path("/tmp/s"), Path("/b/ext/abc"), Path("/h"), 1,
+                                 Path("/b/cache"))
+        self.assertEqual(env["KFORGE_INLINE_BUILDS"], "/shared/inline")
+        self.assertNotIn("KFORGE_INLINE_BUILDS", sandbox.worker_env({}, Path("/tmp/s"), Path("/b/ext/abc"), Path("/h"), 1,
+                                                                    Path("/b/cache")))
 
 
 if __name__ == "__main__":

@@ -75,3 +75,18 @@ class SpeedOfLightTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class WorkerPeaksCacheTest(unittest.TestCase):
+    """Where a worker finds the peaks: beside the builds, unless the driver was given a file of its own."""
+
+    def test_beside_the_builds_by_default(self):
+        from kforge_harness import sandbox
+        env = sandbox.worker_env({}, Path("/tmp/s"), Path("/tmp/ext/a"), Path("/h"), 1, Path("/tmp/cache"))
+        self.assertEqual(env["KFORGE_PEAKS_CACHE"], "/tmp/cache/peaks.json")
+
+    def test_the_drivers_own_file_is_passed_on(self):
+        from kforge_harness import sandbox
+        env = sandbox.worker_env({"KFORGE_PEAKS_CACHE": "/var/peaks.json"}, Path("/tmp/s"), Path("/tmp/ext/a"), Path("/h"), 1,
+                                 Path("/tmp/cache"))
+        self.assertEqual(env["KFORGE_PEAKS_CACHE"], "/var/peaks.json")
