@@ -6,6 +6,7 @@
  * each row's fate to the queries that write the output, so DuckDB writes the big columns itself.
  */
 import { DuckDBScalarFunction, BIGINT, BLOB, INTEGER, UTINYINT, VARCHAR, type DuckDBBlobVector } from '@duckdb/node-api';
+import { DatasetError } from './dataset-store.ts';
 import type { Duck } from './duck.ts';
 import { kernelDedupKey } from './kernel-dedup.ts';
 import { filterSql, type RecordFilter } from './record-filter.ts';
@@ -41,7 +42,8 @@ const SPLIT_CODE: Record<Split, number> = { train: 1, validation: 2 };
 /** The WHERE condition of one split's rows, for the writing queries. */
 export const inSplitSql = (split: Split): string => `kforge_split(file_index::INTEGER, file_row_number) = ${SPLIT_CODE[split]}`;
 
-export class MissingKernelSourceError extends Error {}
+/** A selected record without kernel source (a foreign or repaired file): nothing to export or dedup on. */
+export class MissingKernelSourceError extends DatasetError {}
 
 /**
  * The SELECT of the chosen rows in input order. best: per problem the largest speedup (a NULL one

@@ -15,7 +15,9 @@ export interface SftExportOptions extends ExportSelectOptions {
 }
 
 /** The examples written disagree with the index: never expected, checked because the files must line up. */
-export class ExportMismatchError extends Error {}
+export class ExportMismatchError extends Error {
+  override readonly name = 'ExportMismatchError';
+}
 
 /**
  * Writes `<split>.jsonl` (only {"messages": [...]}, as OpenAI's validator wants) and

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { duckQuery, sqlStr } from '../support/duckdb.ts';
 import { fixtureRecords, writeRun } from './fixture.ts';
 import { kforge } from './cli.ts';
+import { DatasetError } from '../../datasets/dataset-store.ts';
 
 const readJsonl = async (path: string): Promise<any[]> =>
   (await readFile(path, 'utf8')).split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -94,5 +95,16 @@ describe('kforge export', () => {
     expect(card).toContain('weak problems excluded');
     expect(card).toContain('| kernel_source | artifact | utf8 | no |');
     expect(card).toMatch(/Duplicates removed .*: 1\./);
+  });
+
+  it('refuses a selected record without kernel source, naming it and the way out, and writes no export.json', async () => {
+    const file = join(dir, 'no-source.parquet');
+    await duckQuery(`COPY (SELECT * REPLACE (CASE WHEN record_id = '2-1-0' THEN NULL ELSE kernel_source END AS kernel_source)
+      FROM read_parquet(${sqlStr(join(run, 'records', '*.parquet'))})) TO ${sqlStr(file)} (FORMAT parquet)`);
+    const out = join(dir, 'no-source-out');
+    const err = await kforge(['export', file, '--format', 'chat', '--min-speedup', '1.0', '--out', out]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DatasetError); // a known error: the CLI prints its message, not a stack
+    expect(String((err as Error).message)).toMatch(/record 2-1-0 has no kernel_source .*--correct.* repair its part file/);
+    expect(await readdir(out).catch(() => [])).not.toContain('export.json');
   });
 });
