@@ -3,7 +3,7 @@
  * profiling, flags), unit-tested in Python (stages/verify/harness/tests/) with the real torch.
  * The CUDA profiling tests skip themselves without a GPU; everything else runs here.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -14,9 +14,14 @@ import { REPO_ROOT } from '../support/paths.ts';
 const TESTS_DIR = path.join(REPO_ROOT, 'stages/verify/harness/tests');
 const MODULES = ['test_building', 'test_chunked', 'test_timing', 'test_static_check', 'test_problem_facts', 'test_speed_of_light',
   'test_profiling', 'test_profiling_cuda', 'test_arch_flags', 'test_fidelity', 'test_poisoning_settle', 'test_triton', 'test_precision',
-  'test_fleet_summary', 'test_build_store'];
+  'test_fleet_summary', 'test_build_store', 'test_source_compat', 'test_fork_server'];
 
 describe('anti-cheat modules (python unittest)', () => {
+  it('lists every test module of the harness (a module left out of MODULES would never run)', () => {
+    const modules = readdirSync(TESTS_DIR).filter((f) => /^test_.*\.py$/.test(f)).map((f) => f.slice(0, -3));
+    expect(modules.filter((m) => !MODULES.includes(m))).toEqual([]);
+  });
+
   it('pass their unit tests: static flags, weak problems, speed-of-light floor, kernel ownership', async () => {
     const python = await findPython();
     const r = await execa(python, ['-m', 'unittest', '-v', ...MODULES], {

@@ -26,8 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from . import backends, sandbox
+from . import backends, fork_server, sandbox
 from .building import build_dir_for
+from .fork_server import ForkedWorker
 from .protocol import VerifyJob, failure_result
 
 HARNESS_DIR = Path(__file__).resolve().parent.parent
@@ -89,6 +90,13 @@ class Driver:
         self._stopping = False
         for d in (options.build_root, options.scratch_root):
             d.mkdir(parents=True, exist_ok=True)
+        # One server per driver, started on the first job that forks (fork_server.py): its environment is
+        # the workers' allow-list, so what torch reads at import (thread counts) is what a worker would read.
+        self._fork_server: fork_server.ForkServer | None = None
+        if options.parent_env.get(fork_server.ENV_SWITCH) != "0":
+            base = sandbox.worker_env(options.parent_env, options.scratch_root, options.build_root / "ext", HARNESS_DIR,
+                                      options.cpu_threads, options.build_root / "cache")
+            self._fork_server = fork_server.ForkServer(base)
 
     def run_one(self, job: VerifyJob) -> dict[str, Any]:
         o = self.options
@@ -107,33 +115,26 @@ class Driver:
         if job.phase == "build":
             env["CUDA_VISIBLE_DEVICES"] = ""  # builds never touch a GPU, on a GPU host or not
         log_path = scratch / "worker.log"
-        read_fd, write_fd = os.pipe()
-        cmd = [o.python, "-m", "kforge_harness.worker", "--status-fd", str(write_fd), "--driver-pid", str(os.getpid()),
-               "--lock-dir", str(o.lock_dir), "--build-dir", str(ext_dir),
-               "--cpu-threads", str(o.cpu_threads)]
+        worker_args = ["--lock-dir", str(o.lock_dir), "--build-dir", str(ext_dir), "--cpu-threads", str(o.cpu_threads)]
         if not o.network_isolation:
-            cmd.append("--no-network-isolation")
+            worker_args.append("--no-network-isolation")
         if o.build_store is not None:
-            cmd += ["--build-store", str(o.build_store)]
+            worker_args += ["--build-store", str(o.build_store)]
         if o.cuda_arch:
-            cmd += ["--cuda-arch", o.cuda_arch]
-        try:
-            with open(log_path, "wb") as log:
-                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
-                                        cwd=scratch, env=env, start_new_session=True, pass_fds=(write_fd,))
-        finally:
-            os.close(write_fd)
+            worker_args += ["--cuda-arch", o.cuda_arch]
+        job_text = json.dumps(job.to_dict())
+        proc: "subprocess.Popen[bytes] | ForkedWorker"
+        if self._fork_server is not None and fork_server.wanted(job.backend, o.python, o.parent_env):
+            memory = o.memory_mb * 1024 * 1024 if o.memory_mb and backends.memory_limited(job.backend, o.parent_env) else None
+            proc = self._fork_server.start(worker_args, job_text, env, scratch, log_path, memory)
+            read_fd = proc.status_fd
+        else:
+            proc, read_fd = self._spawn(worker_args, job_text, env, scratch, log_path)
         self._live.add(proc.pid)
         if self._stopping:  # stopped while this one was starting
             _kill_group(proc.pid)
         self._limit(proc.pid, job.backend)
         outcome = _Watch(proc, read_fd, job.timeout_s, o.lock_wait_cap_s, o.build_timeout_s)
-        try:
-            assert proc.stdin is not None
-            proc.stdin.write(json.dumps(job.to_dict()).encode())
-            proc.stdin.close()
-        except BrokenPipeError:
-            pass
         outcome.wait()
         _kill_group(proc.pid)  # stragglers the candidate left behind
         self._live.discard(proc.pid)
@@ -142,6 +143,26 @@ class Driver:
         if not o.keep_scratch:
             shutil.rmtree(scratch, ignore_errors=True)
         return result
+
+    def _spawn(self, worker_args: list[str], job_text: str, env: dict[str, str], scratch: Path,
+               log_path: Path) -> tuple["subprocess.Popen[bytes]", int]:
+        """A fresh interpreter for the worker: the job on its stdin, its status pipe passed by number."""
+        read_fd, write_fd = os.pipe()
+        cmd = [self.options.python, "-m", "kforge_harness.worker", "--status-fd", str(write_fd),
+               "--driver-pid", str(os.getpid()), *worker_args]
+        try:
+            with open(log_path, "wb") as log:
+                proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT,
+                                        cwd=scratch, env=env, start_new_session=True, pass_fds=(write_fd,))
+        finally:
+            os.close(write_fd)
+        try:
+            assert proc.stdin is not None
+            proc.stdin.write(job_text.encode())
+            proc.stdin.close()
+        except BrokenPipeError:
+            pass
+        return proc, read_fd
 
     def _limit(self, pid: int, backend: str) -> None:
         try:
@@ -152,7 +173,7 @@ class Driver:
         except (OSError, ValueError):
             pass  # the process is already gone; its verdict says why
 
-    def _verdict(self, job: VerifyJob, proc: subprocess.Popen, w: "_Watch", log_path: Path) -> dict[str, Any]:
+    def _verdict(self, job: VerifyJob, proc: "subprocess.Popen[bytes] | ForkedWorker", w: "_Watch", log_path: Path) -> dict[str, Any]:
         if w.result is not None:
             return w.result
         if w.build_timed_out:
@@ -231,7 +252,7 @@ class _Watch:
     """Reads the worker's status pipe and enforces its deadline, paused while it waits for the lock
     (up to lock_cap_s) and while it builds (the build has its own limit, build_cap_s)."""
 
-    def __init__(self, proc: subprocess.Popen, fd: int, timeout_s: float, lock_cap_s: float, build_cap_s: float):
+    def __init__(self, proc: "subprocess.Popen[bytes] | ForkedWorker", fd: int, timeout_s: float, lock_cap_s: float, build_cap_s: float):
         self.proc, self.fd, self.timeout_s, self.lock_cap_s = proc, fd, timeout_s, lock_cap_s
         self.build_cap_s = build_cap_s
         self.result: dict[str, Any] | None = None

@@ -1,6 +1,7 @@
-"""One candidate, one process: `python -m kforge_harness.worker` (started by the driver).
+"""One candidate, one process: `python -m kforge_harness.worker` (started by the driver), or a fork of
+the driver's fork server with this module already imported (fork_server.py).
 
-Reads one VerifyJob (JSON) on stdin. Talks to the driver over a status pipe (--status-fd), one JSON
+Reads one VerifyJob (JSON) on stdin (a forked worker is handed it). Talks to the driver over a status pipe (--status-fd), one JSON
 line per event: {"event": "build_start"}, {"event": "build_end"} (around load_inline / load),
 {"event": "lock_wait"}, {"event": "lock_acquired"}, {"event": "partial", ...}, {"event": "result", "result": ...}.
 Everything the candidate prints goes to the worker's stdout/stderr (a log file the driver keeps).
@@ -235,7 +236,8 @@ def _harness_failure(e: Exception, result: dict[str, Any]) -> str:
     return f"harness error: {type(e).__name__}: {e}\n{traceback.format_exc()[-1500:]}"
 
 
-def main(argv: list[str] | None = None) -> None:
+def main(argv: list[str] | None = None, job_text: str | None = None) -> None:
+    """`job_text`: the job, handed over by a forked worker (fork_child.py); a spawned one reads stdin."""
     p = argparse.ArgumentParser(prog="kforge_harness.worker")
     p.add_argument("--status-fd", type=int, required=True)
     p.add_argument("--lock-dir", required=True)
@@ -249,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
     sandbox.die_with_parent(expected_parent=args.driver_pid)
     channel = StatusChannel(args.status_fd)
     started = time.monotonic()
-    job = VerifyJob.from_dict(json.loads(sys.stdin.read()))
+    job = VerifyJob.from_dict(json.loads(sys.stdin.read() if job_text is None else job_text))
     atol, rtol = tolerance_for(job.tolerance_policy, None, job.precision)
     result = empty_result(job.candidate_id, job.backend, job.tolerance_policy, atol, rtol, job.precision, job.phase)
     flags: list[str] = []
