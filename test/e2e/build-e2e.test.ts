@@ -28,11 +28,13 @@ describe('kforge build end to end (cpu backend, scripted OpenAI-compatible serve
   beforeAll(async () => {
     server = await startOpenAiServer({ respond: scriptedKernelResponder(() => IDEAS) });
     work = await mkdtemp(path.join(tmpdir(), 'kforge-e2e-'));
+    // verify.timeout_s: the hanging candidate holds a verifier slot that long, so no longer than the
+    // others need (their builds do not count against it): 60 s, not the 600 s default.
     result = await runKforge(
       [
         'build', '--source', 'builtin', '--name', '^1001_ReLU$', '--base-url', server.url, '--model', 'scripted-model',
         '--ideas', '5', '--impls', '1', '--rounds', '1', '--out', path.join(work, 'runs'), '--run-id', 'e2e',
-        '--progress', 'lines', '--set', `cache.dir=${path.join(work, 'cache')}`, '--set', 'verify.timeout_s=150', '--set', 'verify.repeats=5',
+        '--progress', 'lines', '--set', `cache.dir=${path.join(work, 'cache')}`, '--set', 'verify.timeout_s=60', '--set', 'verify.repeats=5',
       ],
       { env: { OPENAI_API_KEY: 'sk-test-not-a-secret' } },
     );

@@ -152,13 +152,17 @@ describe.skipIf(REDIS_MISSING !== null)('kforge build with verify.mode: queue', 
     const store = path.join(work, 'build-store');
     workers.push(await startWorker(redis.url, builds, ['--role', 'build', '--build-store', store, '--build-concurrency', '2']));
     workers.push(await startWorker(redis.url, builds, ['--role', 'gpu', '--build-store', store]));
-    const done = await run('split', ['--no-cache', '--set', 'verify.queue.split_builds=true', ...queueFlags()]);
+    // One problem of the two: every build here is a real compile again (the store is the point), and
+    // two candidates show the split as well as four.
+    const done = await run('split', ['--no-cache', '--name', '^1001_ReLU$', '--set', 'verify.queue.split_builds=true', ...queueFlags()]);
     expect(done.exitCode, done.all).toBe(0);
-    expect(await verdicts(path.join(work, 'runs/split'))).toEqual(expected);
+    const relu = expected.filter((r) => r['problem_name'] === '1001_ReLU');
+    expect(relu.length).toBeGreaterThanOrEqual(2);
+    expect(await verdicts(path.join(work, 'runs/split'))).toEqual(relu);
     const client = redis.client();
     try {
       const ids = await client.zrange('bull:kforge-verify-build-cpu:completed', 0, -1);
-      expect(ids).toHaveLength(expected.length);
+      expect(ids).toHaveLength(relu.length);
       const built = await Promise.all(ids.map(async (id) => [id, JSON.parse((await client.hget(`bull:kforge-verify-build-cpu:${id}`, 'returnvalue'))!) as { final: boolean; result: { phase: string } }] as const));
       const handedOn = built.filter(([, b]) => !b.final);
       expect(handedOn.length).toBeGreaterThan(0);
