@@ -68,6 +68,8 @@ export class LocalVerifier implements DescribedVerifier {
   private driver: ResultPromise | null = null;
   private readonly pending = new Map<string, Pending[]>();
   private readonly environments = new Map<Backend, Promise<Environment>>();
+  /** environment() calls waiting for the driver's answer, per backend, in the order asked. */
+  private readonly describing = new Map<Backend, { resolve: (e: Environment) => void; reject: (e: Error) => void }[]>();
   private stderrTail = '';
   private closed = false;
   private died: Error | null = null;
@@ -93,7 +95,7 @@ export class LocalVerifier implements DescribedVerifier {
     });
   }
 
-  /** Device and toolchain for a backend, from a short separate run of the harness (cached). */
+  /** Device and toolchain for a backend, as the driver describes them (cached). */
   environment(backend: Backend): Promise<Environment> {
     let env = this.environments.get(backend);
     if (!env) {
@@ -175,6 +177,10 @@ export class LocalVerifier implements DescribedVerifier {
       this.options.onLog?.(`verifier: ignoring a non-JSON line on stdout: ${line.slice(0, 200)}`);
       return;
     }
+    if (typeof raw === 'object' && raw !== null && 'describe' in raw && !('candidate_id' in raw)) {
+      this.onDescribeLine(raw as Record<string, unknown>);
+      return;
+    }
     const id = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['candidate_id'] : undefined;
     const waiter = typeof id === 'string' ? this.pending.get(id)?.shift() : undefined;
     if (!waiter) {
@@ -191,24 +197,52 @@ export class LocalVerifier implements DescribedVerifier {
     if (driver !== this.driver) return; // an earlier driver, already replaced
     const left = [...this.pending.values()].flat();
     this.pending.clear();
+    const asking = [...this.describing.values()].flat();
+    this.describing.clear();
+    if (asking.length) {
+      const why = new VerifierDiedError(`the verification driver exited (code ${String(code)}, signal ${String(signal)}) before describing the environment\n${this.stderrTail.slice(-2000)}`);
+      for (const w of asking) w.reject(why);
+    }
     if (this.closed && left.length === 0) return;
     const why = `the verification driver exited (code ${String(code)}, signal ${String(signal)})`;
     this.died = new VerifierDiedError(`${why} with ${left.length} job(s) pending\n${this.stderrTail.slice(-2000)}`);
     for (const p of left) p.reject(this.died);
   }
 
-  private async describe(backend: Backend): Promise<Environment> {
-    const r = await execa(this.options.python, [HARNESS_SCRIPT, '--environment', '--backend', backend], {
-      reject: false, env: this.options.env ?? process.env, extendEnv: false, timeout: 120_000, cleanup: false,
+  /**
+   * Asks the driver (a {"describe": backend} line): it answers from a fork of its fork server where it
+   * forks that backend's workers (no second interpreter importing torch, seconds per run), else by
+   * running `verify.py --environment` itself. The answer is the line that command prints, plus `describe`.
+   */
+  private describe(backend: Backend): Promise<Environment> {
+    if (this.died) {
+      this.died = null;
+      this.driver = null;
+    }
+    const driver = this.start();
+    return new Promise<Environment>((resolve, reject) => {
+      const waiting = this.describing.get(backend) ?? [];
+      waiting.push({ resolve, reject });
+      this.describing.set(backend, waiting);
+      driver.stdin?.write(`${JSON.stringify({ describe: backend })}\n`);
     });
-    const line = String(r.stdout).trim().split('\n').at(-1) ?? '';
-    if (r.exitCode !== 0 || !line) {
-      throw new VerifierDiedError(`cannot describe the ${backend} environment (exit ${String(r.exitCode)}): ${String(r.stderr).slice(-1000)}`);
+  }
+
+  private onDescribeLine(raw: Record<string, unknown>): void {
+    const backend = String(raw['describe']);
+    const waiter = this.describing.get(backend as Backend)?.shift();
+    if (!waiter) {
+      this.options.onLog?.(`verifier: an environment answer nobody asked for (${backend})`);
+      return;
     }
-    const parsed = JSON.parse(line) as { verifier_version?: unknown; env?: unknown };
-    if (parsed.verifier_version !== this.version) {
-      throw new VerifierProtocolError(`harness reports version ${String(parsed.verifier_version)}, expected ${this.version}`);
+    if (typeof raw['error'] === 'string') {
+      waiter.reject(new VerifierDiedError(`cannot describe the ${backend} environment: ${raw['error']}`));
+    } else if (raw['verifier_version'] !== this.version) {
+      waiter.reject(new VerifierProtocolError(`harness reports version ${String(raw['verifier_version'])}, expected ${this.version}`));
+    } else {
+      const parsed = environmentSchema.safeParse(raw['env']);
+      if (parsed.success) waiter.resolve(parsed.data);
+      else waiter.reject(new VerifierProtocolError(`the ${backend} environment does not match the protocol: ${parsed.error.message}`));
     }
-    return environmentSchema.parse(parsed.env);
   }
 }

@@ -5,10 +5,16 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPython } from '../../stages/verify/python.ts';
 import { LocalVerifier, VerifierClosedError, VerifierDiedError } from '../../stages/verify/local-verifier.ts';
 import { reluJob, TEST_BUILD_ROOT } from './jobs.ts';
+
+async function cudaAvailable(): Promise<boolean> {
+  const r = await execa(await findPython(), ['-c', 'import torch; print(torch.cuda.is_available())'], { reject: false });
+  return r.stdout.trim() === 'True';
+}
 
 let python: string;
 let scratchRoot: string;
@@ -48,6 +54,14 @@ describe('LocalVerifier', () => {
     expect(env.torch_version).toMatch(/^\d+\.\d+/);
     expect(env.python_version).toMatch(/^3\.\d+/);
     expect(env.tf32_enabled).toBe(false);
+  });
+
+  it('says why a backend cannot be described, and when the driver died before answering', async () => {
+    if (!(await cudaAvailable())) {
+      await expect(verifier.environment('cuda')).rejects.toThrow(/cannot describe the cuda environment/);
+    }
+    const dead = new LocalVerifier({ python: '/bin/false', buildRoot: TEST_BUILD_ROOT, scratchRoot });
+    await expect(dead.environment('cpu')).rejects.toBeInstanceOf(VerifierDiedError);
   });
 
   it('refuses jobs after close()', async () => {

@@ -8,13 +8,14 @@ import re
 import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any, Callable, Iterator
 
 from . import sandbox
 from .discovery import build_jobs
 from .driver import Driver, DriverOptions
-from .backends import BackendUnavailable, device_type
+from .backends import BackendUnavailable
 from .protocol import BACKENDS, VERIFIER_VERSION, JobError, VerifyJob, failure_result
 
 
@@ -78,14 +79,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _read_jobs(lines: IO[str], emit: Any) -> Iterator[VerifyJob]:
-    """Jobs from JSON lines; a malformed line with a candidate_id still gets a (failed) result."""
+def _read_jobs(lines: IO[str], emit: Any, on_describe: Callable[[str], None] | None = None) -> Iterator[VerifyJob]:
+    """Jobs from JSON lines; a malformed line with a candidate_id still gets a (failed) result.
+    `on_describe`: streaming only, for a {"describe": backend} line (not a job: see PROTOCOL.md)."""
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         raw: Any = None
         try:
             raw = json.loads(line)
+            if on_describe is not None and isinstance(raw, dict) and "describe" in raw and "candidate_id" not in raw:
+                on_describe(str(raw["describe"]))
+                continue
             job = VerifyJob.from_dict(raw) if isinstance(raw, dict) else None
             if job is None:
                 raise JobError("a job must be a JSON object")
@@ -138,17 +143,14 @@ def _summary(results: list[dict[str, Any]]) -> None:
 
 
 def _print_environment(backend: str) -> int:
-    import torch
-
-    from .environment import collect
+    from .environment import describe
 
     try:
-        device = torch.device(device_type(backend, torch.cuda.is_available()))
+        answer = describe(backend)
     except BackendUnavailable as e:
         log(str(e))
         return 2
-    env = collect(device)
-    print(json.dumps({"verifier_version": VERIFIER_VERSION, "env": env}), flush=True)
+    print(json.dumps(answer), flush=True)
     return 0
 
 
@@ -195,12 +197,18 @@ def main(argv: list[str] | None = None) -> int:
     def todo(jobs: list[VerifyJob]) -> list[VerifyJob]:
         return [j for j in jobs if j.candidate_id not in done]
 
+    written = threading.Lock()  # verdicts and environment answers come from several threads
+
+    def write_line(obj: dict[str, Any]) -> None:
+        with written:
+            out.write(json.dumps(obj) + "\n")
+            out.flush()
+
     def emit(result: dict[str, Any]) -> None:
         if result["candidate_id"] in done:  # a malformed line of a resumed jobs file, reported last time
             return
         results.append(result)
-        out.write(json.dumps(result) + "\n")
-        out.flush()
+        write_line(result)
 
     def terminate(signum: int, _frame: Any) -> None:
         raise KeyboardInterrupt(signal.Signals(signum).name)
@@ -211,7 +219,21 @@ def main(argv: list[str] | None = None) -> int:
         sandbox.die_with_parent(signal.SIGTERM, args.parent_pid)
     try:
         if args.stdin:
-            driver.run_many((j for j in _read_jobs(sys.stdin, emit) if j.candidate_id not in done), emit)
+            def describe(backend: str) -> None:  # in a thread of its own: jobs keep streaming meanwhile
+                def answer() -> None:
+                    try:
+                        reply: dict[str, Any] = {"describe": backend, **driver.describe(backend)}
+                    except Exception as e:  # noqa: BLE001  (the reason goes back to kforge)
+                        reply = {"describe": backend, "error": str(e)}
+                    write_line(reply)
+                thread = threading.Thread(target=answer, name=f"describe-{backend}", daemon=True)
+                describing.append(thread)
+                thread.start()
+
+            describing: list[threading.Thread] = []
+            driver.run_many((j for j in _read_jobs(sys.stdin, emit, describe) if j.candidate_id not in done), emit)
+            for thread in describing:  # asked just before stdin closed: still answered
+                thread.join()
         elif args.jobs:
             with open(args.jobs, encoding="utf-8") as f:
                 jobs = todo(list(_read_jobs(f, emit)))

@@ -98,6 +98,30 @@ class Driver:
                                       options.cpu_threads, options.build_root / "cache")
             self._fork_server = fork_server.ForkServer(base)
 
+    def describe(self, backend: str) -> dict[str, Any]:
+        """Where this driver's workers of `backend` measure ({"verifier_version", "env"}, as
+        `verify.py --environment` prints it): from a fork where workers of that backend are forked, else
+        from that command. Raises fork_server.DescribeError with the reason."""
+        o = self.options
+        scratch = Path(tempfile.mkdtemp(prefix="describe-", dir=o.scratch_root))
+        try:
+            if self._fork_server is not None and fork_server.wanted(backend, o.python, o.parent_env):
+                env = sandbox.worker_env(o.parent_env, scratch, o.build_root / "ext", HARNESS_DIR, o.cpu_threads,
+                                         o.build_root / "cache")
+                return self._fork_server.describe(backend, env, scratch)
+            r = subprocess.run([o.python, str(HARNESS_DIR / "verify.py"), "--environment", "--backend", backend],
+                               capture_output=True, text=True, env=o.parent_env, timeout=120)
+            lines = r.stdout.strip().splitlines()
+            if r.returncode != 0 or not lines:
+                raise fork_server.DescribeError(f"cannot describe the {backend} environment (exit {r.returncode}): "
+                                                f"{r.stderr[-1000:]}")
+            answer: dict[str, Any] = json.loads(lines[-1])
+            return answer
+        except subprocess.TimeoutExpired as e:
+            raise fork_server.DescribeError(f"describing the {backend} environment took over 120 s") from e
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
     def run_one(self, job: VerifyJob) -> dict[str, Any]:
         o = self.options
         started = time.monotonic()

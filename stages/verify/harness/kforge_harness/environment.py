@@ -63,3 +63,13 @@ def collect(device: torch.device) -> dict[str, Any]:
         env["device_name"] = _cpu_model()
         env["tf32_enabled"] = False  # TF32 is a CUDA matmul setting; it does not apply on the CPU
     return env
+
+
+def describe(backend: str) -> dict[str, Any]:
+    """What `verify.py --environment --backend B` prints: the harness version and collect() on the
+    device that backend measures on (raises backends.BackendUnavailable where there is none)."""
+    from .backends import device_type
+    from .protocol import VERIFIER_VERSION
+
+    device = torch.device(device_type(backend, torch.cuda.is_available()))
+    return {"verifier_version": VERIFIER_VERSION, "env": collect(device)}

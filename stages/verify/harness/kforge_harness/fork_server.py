@@ -19,6 +19,7 @@ run on a GPU host (PROTOCOL.md, "Workers"). KFORGE_FORK_SERVER=0 turns it off ev
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import os
 import subprocess
@@ -93,6 +94,11 @@ class ForkServer:
                 os.environ.update(saved)
             self._started = True
 
+    def describe(self, backend: str, env: dict[str, str], scratch: Path, timeout_s: float = 120.0) -> dict[str, Any]:
+        """`verify.py --environment --backend B`, answered by a fork: {"verifier_version", "env"}."""
+        self._ensure_started()
+        return _describe_in_fork(self._context, self._lock, backend, env, scratch, timeout_s)
+
     def start(self, worker_args: list[str], job_text: str, env: dict[str, str], cwd: Path, log_path: Path,
               memory_bytes: int | None) -> ForkedWorker:
         self._ensure_started()
@@ -122,6 +128,31 @@ def _main_module_hidden() -> Iterator[None]:
     finally:
         if real is not None:
             sys.modules["__main__"] = real
+
+
+def _describe_in_fork(context: Any, lock: threading.Lock, backend: str, env: dict[str, str], scratch: Path,
+                      timeout_s: float) -> dict[str, Any]:
+    out = scratch / "environment.json"
+    process = context.Process(target=fork_child.describe, name="kforge-describe", daemon=True,
+                              args=(backend, env, str(out), ))
+    with lock, _main_module_hidden():
+        process.start()
+    process.join(timeout_s)
+    if process.exitcode is None:
+        process.kill()
+        process.join()
+        raise DescribeError(f"describing the {backend} environment took over {timeout_s:g} s")
+    try:
+        answer = json.loads(out.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise DescribeError(f"describing the {backend} environment gave no answer (exit {process.exitcode}): {e}") from e
+    if "error" in answer:
+        raise DescribeError(str(answer["error"]))
+    return answer
+
+
+class DescribeError(Exception):
+    """The environment of a backend could not be described (no such device, a broken interpreter)."""
 
 
 def _await_own_group(process: Any, limit_s: float = 5.0) -> None:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import resource
+import subprocess
+import sys
 import tempfile
 import textwrap
 import time
@@ -105,6 +107,19 @@ class ForkedWorkerTest(unittest.TestCase):
         while time.monotonic() < deadline and _alive(pid):
             time.sleep(0.1)
         self.assertFalse(_alive(pid))
+
+    def test_the_environment_is_described_as_verify_py_describes_it(self):
+        printed = subprocess.run([sys.executable, str(helpers.HARNESS / "verify.py"), "--environment", "--backend", "cpu"],
+                                 capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        self.assertEqual(self.driver().describe("cpu"), json.loads(printed))  # from a fork
+        self.assertEqual(self.driver(**{fork_server.ENV_SWITCH: "0"}).describe("cpu"), json.loads(printed))
+
+    def test_a_backend_without_its_device_is_an_error_naming_it(self):
+        import torch
+        if torch.cuda.is_available():
+            self.skipTest("this host has a GPU")
+        with self.assertRaisesRegex(fork_server.DescribeError, "cuda"):
+            self.driver().describe("cuda")
 
 
 def _alive(pid: int) -> bool:
