@@ -1,17 +1,21 @@
 /**
  * The order test files start in. vitest runs files it has no record of largest first, and a fresh clone
- * (CI) has no record: the two files that take about 10 minutes each could then start last, leaving one
- * of the two workers idle for minutes at the end. These start first, longest first (per-file times of a
- * fresh clone's `bash .ci/run`, 2-core machine); every other file follows in vitest's own order.
+ * (CI) has no record: the files that take minutes could then start last, leaving one of the two workers
+ * idle for minutes at the end. These start first, longest first (per-file times of a fresh clone's
+ * `bash .ci/run`, 2-core machine, 2026-12-02 after the fork server: the suites compile a C++ extension
+ * per fixture, ~500 s); every other file follows in vitest's own order.
  */
 import path from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 export const LONGEST_FIRST = [
-  'test/resume/kill-resume.test.ts',
+  'test/harness/suites.test.ts',
   'test/verify/queue-build.test.ts',
+  'test/resume/kill-resume.test.ts',
+  'test/harness/anticheat-unit.test.ts',
   'test/e2e/build-e2e.test.ts',
   'test/e2e/builtin-build.test.ts',
+  'test/harness/build-limit.test.ts',
 ];
 
 export default class LongestFirst extends BaseSequencer {
