@@ -13,9 +13,9 @@ import { runKforge } from '../support/run-kforge.ts';
 import { scriptedKernelResponder, type ScriptedIdea } from '../support/scripted-llm.ts';
 
 const IDEAS: ScriptedIdea[] = [
-  { marker: 'IDEA-CORRECT', text: 'a plain loop over the elements', category: 'memory_access', kernel: 'correct.py' },
+  { marker: 'IDEA-CORRECT', text: 'a plain loop over the elements', category: 'memory_access', kernel: '../candidates/cpu/relu_ok.py' },
   { marker: 'IDEA-BUILDFAIL', text: 'an intrinsic that does not exist', category: 'compute_instructions', kernel: 'build_fails.py' },
-  { marker: 'IDEA-WRONG', text: 'a leaky slope for speed', category: 'control_flow_loops', kernel: 'wrong.py' },
+  { marker: 'IDEA-WRONG', text: 'a leaky slope for speed', category: 'control_flow_loops', kernel: '../candidates/cpu/relu_wrong_values.py' },
   { marker: 'IDEA-CRASH', text: 'a raw pointer trick', category: 'other', kernel: 'crashes.py' },
   { marker: 'IDEA-HANG', text: 'a spin-wait barrier', category: 'parallelism_occupancy', kernel: 'hangs.py' },
 ];

@@ -11,7 +11,8 @@ export interface ScriptedIdea {
   marker: string; // e.g. 'IDEA-CORRECT'
   text: string;
   category: string;
-  /** Fixture under test/fixtures/e2e/, or a function of the implementation prompt. */
+  /** Fixture under test/fixtures/e2e/ (a relative path may leave it: the harness tests' candidates are
+   * reused where their C++ would be compiled again otherwise), or a function of the implementation prompt. */
   kernel: string | ((prompt: string) => string);
 }
 
