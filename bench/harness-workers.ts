@@ -42,7 +42,7 @@ async function run(mode: 'forked' | 'spawned') {
   const out = path.join(work, `${mode}.jsonl`);
   const started = Date.now();
   const r = await execa(python, [HARNESS_SCRIPT, '--jobs', jobsFile, '--out', out, '--workers', String(args.workers),
-    '--build-root', path.join(work, 'builds'), '--scratch-root', path.join(work, 'scratch')],
+    '--build-root', path.join(work, 'builds'), '--scratch-root', path.join(work, 'harness-tmp')],
   { reject: false, env: mode === 'spawned' ? { KFORGE_FORK_SERVER: '0' } : {} });
   const wallS = (Date.now() - started) / 1000;
   if (r.exitCode !== 0) throw new Error(`verify.py exited ${String(r.exitCode)}: ${r.stderr}`);
