@@ -81,12 +81,7 @@ export class LocalVerifier implements DescribedVerifier {
   verify(job: VerifyJob): Promise<VerifyResult> {
     if (this.stoppedBy) return Promise.reject(new RunStoppedError(this.stoppedBy));
     if (this.closed) return Promise.reject(new VerifierClosedError('verify() after close()'));
-    if (this.died) {
-      // The jobs it had were rejected; later jobs get a fresh driver (a broken interpreter fails again).
-      this.died = null;
-      this.driver = null;
-    }
-    const driver = this.start();
+    const driver = this.live();
     return new Promise<VerifyResult>((resolve, reject) => {
       const queue = this.pending.get(job.candidate_id) ?? [];
       queue.push({ resolve, reject });
@@ -135,6 +130,16 @@ export class LocalVerifier implements DescribedVerifier {
     if (!driver) return;
     driver.stdin?.end();
     await driver;
+  }
+
+  /** The driver to send to: after one died (its jobs were rejected), a fresh one (a broken interpreter
+   * fails again, and says so). */
+  private live(): ResultPromise {
+    if (this.died) {
+      this.died = null;
+      this.driver = null;
+    }
+    return this.start();
   }
 
   private start(): ResultPromise {
@@ -215,11 +220,9 @@ export class LocalVerifier implements DescribedVerifier {
    * running `verify.py --environment` itself. The answer is the line that command prints, plus `describe`.
    */
   private describe(backend: Backend): Promise<Environment> {
-    if (this.died) {
-      this.died = null;
-      this.driver = null;
-    }
-    const driver = this.start();
+    if (this.stoppedBy) return Promise.reject(new RunStoppedError(this.stoppedBy));
+    if (this.closed) return Promise.reject(new VerifierClosedError('environment() after close()'));
+    const driver = this.live();
     return new Promise<Environment>((resolve, reject) => {
       const waiting = this.describing.get(backend) ?? [];
       waiting.push({ resolve, reject });
@@ -236,7 +239,7 @@ export class LocalVerifier implements DescribedVerifier {
       return;
     }
     if (typeof raw['error'] === 'string') {
-      waiter.reject(new VerifierDiedError(`cannot describe the ${backend} environment: ${raw['error']}`));
+      waiter.reject(new VerifierDiedError(raw['error'])); // the harness's message names the backend and why
     } else if (raw['verifier_version'] !== this.version) {
       waiter.reject(new VerifierProtocolError(`harness reports version ${String(raw['verifier_version'])}, expected ${this.version}`));
     } else {

@@ -68,6 +68,8 @@ describe('LocalVerifier', () => {
     const v = new LocalVerifier({ python, buildRoot: TEST_BUILD_ROOT, scratchRoot });
     await v.close();
     await expect(v.verify(reluJob('no_model_new'))).rejects.toBeInstanceOf(VerifierClosedError);
+    await expect(v.environment('cpu')).rejects.toBeInstanceOf(VerifierClosedError); // no driver started for it
+    expect(v.driverPid).toBeUndefined();
   });
 
   it('rejects pending jobs with VerifierDiedError when the driver dies', async () => {

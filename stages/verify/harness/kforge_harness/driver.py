@@ -90,37 +90,45 @@ class Driver:
         self._stopping = False
         for d in (options.build_root, options.scratch_root):
             d.mkdir(parents=True, exist_ok=True)
-        # One server per driver, started on the first job that forks (fork_server.py): its environment is
-        # the workers' allow-list, so what torch reads at import (thread counts) is what a worker would read.
-        self._fork_server: fork_server.ForkServer | None = None
-        if options.parent_env.get(fork_server.ENV_SWITCH) != "0":
-            base = sandbox.worker_env(options.parent_env, options.scratch_root, options.build_root / "ext", HARNESS_DIR,
-                                      options.cpu_threads, options.build_root / "cache")
-            self._fork_server = fork_server.ForkServer(base)
+        # One server per driver, started on the first job that forks (fork_server.wanted decides which do):
+        # its environment is the workers' allow-list, so what torch reads at import (thread counts) is what
+        # a worker would read.
+        self._fork_server = fork_server.ForkServer(sandbox.worker_env(
+            options.parent_env, options.scratch_root, options.build_root / "ext", HARNESS_DIR, options.cpu_threads,
+            options.build_root / "cache"))
+
+    def _forks(self, backend: str) -> bool:
+        return fork_server.wanted(backend, self.options.python, self.options.parent_env)
+
+    def _memory_bytes(self, backend: str) -> int | None:
+        """The address-space limit of a worker of `backend` (cpu only: the CUDA driver maps huge ranges)."""
+        o = self.options
+        return o.memory_mb * 1024 * 1024 if o.memory_mb and backends.memory_limited(backend, o.parent_env) else None
 
     def describe(self, backend: str) -> dict[str, Any]:
         """Where this driver's workers of `backend` measure ({"verifier_version", "env"}, as
         `verify.py --environment` prints it): from a fork where workers of that backend are forked, else
         from that command. Raises fork_server.DescribeError with the reason."""
         o = self.options
-        scratch = Path(tempfile.mkdtemp(prefix="describe-", dir=o.scratch_root))
-        try:
-            if self._fork_server is not None and fork_server.wanted(backend, o.python, o.parent_env):
+        if self._forks(backend):
+            scratch = Path(tempfile.mkdtemp(prefix="describe-", dir=o.scratch_root))
+            try:
                 env = sandbox.worker_env(o.parent_env, scratch, o.build_root / "ext", HARNESS_DIR, o.cpu_threads,
                                          o.build_root / "cache")
                 return self._fork_server.describe(backend, env, scratch)
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+        try:
             r = subprocess.run([o.python, str(HARNESS_DIR / "verify.py"), "--environment", "--backend", backend],
                                capture_output=True, text=True, env=o.parent_env, timeout=120)
-            lines = r.stdout.strip().splitlines()
-            if r.returncode != 0 or not lines:
-                raise fork_server.DescribeError(f"cannot describe the {backend} environment (exit {r.returncode}): "
-                                                f"{r.stderr[-1000:]}")
-            answer: dict[str, Any] = json.loads(lines[-1])
-            return answer
         except subprocess.TimeoutExpired as e:
             raise fork_server.DescribeError(f"describing the {backend} environment took over 120 s") from e
-        finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+        lines = r.stdout.strip().splitlines()
+        if r.returncode != 0 or not lines:
+            raise fork_server.DescribeError(f"cannot describe the {backend} environment (exit {r.returncode}): "
+                                            f"{r.stderr[-1000:]}")
+        answer: dict[str, Any] = json.loads(lines[-1])
+        return answer
 
     def run_one(self, job: VerifyJob) -> dict[str, Any]:
         o = self.options
@@ -148,9 +156,8 @@ class Driver:
             worker_args += ["--cuda-arch", o.cuda_arch]
         job_text = json.dumps(job.to_dict())
         proc: "subprocess.Popen[bytes] | ForkedWorker"
-        if self._fork_server is not None and fork_server.wanted(job.backend, o.python, o.parent_env):
-            memory = o.memory_mb * 1024 * 1024 if o.memory_mb and backends.memory_limited(job.backend, o.parent_env) else None
-            proc = self._fork_server.start(worker_args, job_text, env, scratch, log_path, memory)
+        if self._forks(job.backend):
+            proc = self._fork_server.start(worker_args, job_text, env, scratch, log_path, self._memory_bytes(job.backend))
             read_fd = proc.status_fd
         else:
             proc, read_fd = self._spawn(worker_args, job_text, env, scratch, log_path)
@@ -191,8 +198,8 @@ class Driver:
     def _limit(self, pid: int, backend: str) -> None:
         try:
             resource.prlimit(pid, resource.RLIMIT_CORE, (0, 0))
-            if backends.memory_limited(backend, self.options.parent_env) and self.options.memory_mb:
-                limit = self.options.memory_mb * 1024 * 1024
+            limit = self._memory_bytes(backend)
+            if limit:
                 resource.prlimit(pid, resource.RLIMIT_AS, (limit, limit))
         except (OSError, ValueError):
             pass  # the process is already gone; its verdict says why

@@ -37,6 +37,10 @@ ENV_SWITCH = "KFORGE_FORK_SERVER"
 FORKED_BACKENDS = ("cpu",)
 
 
+class DescribeError(Exception):
+    """The environment of a backend could not be described (no such device, a broken interpreter)."""
+
+
 def wanted(backend: str, python: str, parent_env: dict[str, str]) -> bool:
     """Whether a job of `backend` runs in a forked worker: the driver's own interpreter is the workers'
     (the server is a fork of this Python), Linux, and not switched off."""
@@ -134,7 +138,7 @@ def _describe_in_fork(context: Any, lock: threading.Lock, backend: str, env: dic
                       timeout_s: float) -> dict[str, Any]:
     out = scratch / "environment.json"
     process = context.Process(target=fork_child.describe, name="kforge-describe", daemon=True,
-                              args=(backend, env, str(out), ))
+                              args=(backend, env, str(out)))
     with lock, _main_module_hidden():
         process.start()
     process.join(timeout_s)
@@ -147,12 +151,8 @@ def _describe_in_fork(context: Any, lock: threading.Lock, backend: str, env: dic
     except (OSError, ValueError) as e:
         raise DescribeError(f"describing the {backend} environment gave no answer (exit {process.exitcode}): {e}") from e
     if "error" in answer:
-        raise DescribeError(str(answer["error"]))
+        raise DescribeError(f"cannot describe the {backend} environment: {answer['error']}")
     return answer
-
-
-class DescribeError(Exception):
-    """The environment of a backend could not be described (no such device, a broken interpreter)."""
 
 
 def _await_own_group(process: Any, limit_s: float = 5.0) -> None:
