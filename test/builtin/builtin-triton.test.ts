@@ -1,7 +1,8 @@
 /**
  * The builtin provider's Triton and fp16/bf16 templates. Every rendered module is valid Python (ast),
  * in KernelBench's Triton format (@triton.jit kernels, a ModelNew launching them), and the harness's
- * static check finds no precision lowered at the run's precision. Where Triton is importable (setup.sh
+ * static check finds no precision lowered at the run's precision; the fp16/bf16 CUDA templates render for every
+ * family but binary elementwise. Where Triton is importable (setup.sh
  * installs it), the Triton candidates of the six builtin problems run in Triton's CPU interpreter
  * against the reference at fp32 and fp16. A combination the templates cannot do is skipped with the reason.
  */
@@ -100,10 +101,35 @@ describe('builtin Triton and fp16/bf16 templates', () => {
     expect((await pythonFacts(python, [{ ...items[0]!, precision: 'fp16' }]))[0]!.findings).toContain('precision_lowered');
   });
 
+  it('renders fp16/bf16 CUDA layer norm (16-byte loads, split rows) and matmul/linear on the tensor cores (WMMA, fp32 accumulators)', async () => {
+    const find = (name: string) => PROBLEMS.find((p) => p.name === name)!;
+    const ln = [await renderFirst(find('1003_LayerNorm'), 'cuda', 'fp16'), await renderFirst(find('1003_LayerNorm'), 'cuda', 'bf16')];
+    for (const r of ln) expect(r.source).toMatch(/kf_ln_partial<true>[\s\S]*kf_ln_apply<true>/);
+    expect(ln[0]!.source).toMatch(/typedef __half kf_t;[\s\S]*__floats2half2_rn/);
+    expect(ln[1]!.source).toMatch(/typedef __nv_bfloat16 kf_t;[\s\S]*__floats2bfloat162_rn/);
+    const mm = PROBLEMS.filter((p) => /matrix_multiplication|Gemm|Linear|Matmul/i.test(p.name));
+    expect(mm.length).toBeGreaterThanOrEqual(2); // 1005 and the level-2 linear problem
+    const items = [];
+    for (const p of mm) for (const precision of ['fp16', 'bf16'] as const) items.push(await renderFirst(p, 'cuda', precision));
+    for (const r of items) {
+      expect(r.source).toMatch(/wmma::fragment<wmma::accumulator, 16, 16, 16, float>/);
+      expect(r.source).toMatch(/wmma::mma_sync/);
+    }
+    // nn.Linear's weight is stored (N, K): read as a column-major fragment, not transposed.
+    expect(items.filter((r) => r.source.includes('constexpr bool TA = false, TB = true;')).length).toBeGreaterThanOrEqual(2);
+    const facts = await pythonFacts(python, [...ln, ...items]);
+    expect(facts.map((f) => f.parses)).toEqual([...ln, ...items].map(() => true));
+    expect(facts.map((f) => f.findings.includes('precision_lowered'))).toEqual([...ln, ...items].map(() => false));
+  });
+
   it('skips a backend/precision combination it cannot do, saying why', async () => {
     const softmax = PROBLEMS.find((p) => p.name === '1002_Softmax')!;
     expect(await provider.unsupportedReason(softmax, 'cpu', 'bf16')).toMatch(/cpu templates compute fp32 only/);
-    expect(await provider.unsupportedReason(PROBLEMS.find((p) => p.name === '1003_LayerNorm')!, 'cuda', 'bf16')).toMatch(/no builtin bf16 CUDA template for family layernorm/);
+    const code = ['import torch', 'import torch.nn as nn', '', 'class Model(nn.Module):', '    def __init__(self):',
+      '        super().__init__()', '', '    def forward(self, a, b):', '        return a * b', '', 'def get_inputs():',
+      '    return [torch.randn(64, 64), torch.randn(64, 64)]', '', 'def get_init_inputs():', '    return []', ''].join('\n');
+    const binary: Problem = { key: problemKey(code), source: 'builtin', file: 'mul.py', level: 1, problemId: 0, name: 'mul', code };
+    expect(await provider.unsupportedReason(binary, 'cuda', 'bf16')).toMatch(/no builtin bf16 CUDA template for family binary/);
     expect(await provider.unsupportedReason(softmax, 'triton', 'bf16')).toBeNull();
     const ideas = await provider.proposeIdeas({ problem: softmax, backend: 'cpu', precision: 'fp16', round: 1, count: 2, history: [] });
     expect([ideas.ideas.length, ideas.failure]).toEqual([0, expect.stringMatching(/no fp16 C\+\+ template/)]);

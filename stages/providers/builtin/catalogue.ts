@@ -293,6 +293,20 @@ function cudaHalfEntries(family: Family): Entry[] {
         text: 'fp16/bf16 reduction with 8 row splits per column tile: more loads in flight per SM.' },
     ];
   }
+  if (family === 'layernorm') {
+    return [
+      { category: 'parallelism_occupancy', params: { threads: 256, waves: 2 }, implVariants: [{}, { threads: 512 }],
+        text: 'fp16/bf16 layer norm: 16-byte loads of 8 elements, fp32 (sum, sumsq) per thread combined in double; long rows split over enough blocks to fill every SM, a partial pass then a normalise pass.' },
+      { category: 'memory_access', params: { threads: 512, waves: 4 }, implVariants: [{}],
+        text: 'fp16/bf16 split layer norm with 512-thread blocks and 4 waves of blocks per SM: more 16-byte loads in flight.' },
+    ];
+  }
+  if (family === 'matmul' || family === 'linear') {
+    return [
+      { category: 'compute_instructions', params: { bk: 32 }, implVariants: [{}, { bk: 64 }],
+        text: 'fp16/bf16 matmul on the tensor cores (WMMA 16x16x16, fp32 accumulators): 64x64 block tiles of 4 warps, operands staged in shared memory with 16-byte loads, fused bias and activation in fp32.' },
+    ];
+  }
   if (family !== 'unary') return [];
   const base = { block: 256, grid: 'exact', waves: 4 };
   return [
@@ -309,7 +323,7 @@ function cudaHalfEntries(family: Family): Entry[] {
 export function unsupportedCombination(family: Family, backend: Backend, precision: Precision): string | null {
   if (precision === 'fp32' || backend === 'triton') return null;
   if (backend === 'cpu') return `the builtin cpu templates compute fp32 only: no ${precision} C++ template (use precision fp32, or backend triton/cuda on a GPU host)`;
-  if (cudaHalfEntries(family).length === 0) return `no builtin ${precision} CUDA template for family ${family} (the builtin ${precision} CUDA templates cover elementwise, softmax and reductions; backend triton covers every family at ${precision})`;
+  if (cudaHalfEntries(family).length === 0) return `no builtin ${precision} CUDA template for family ${family} (the builtin ${precision} CUDA templates cover unary elementwise, softmax, layer norm, reductions and matmul; backend triton covers every family at ${precision})`;
   return null;
 }
 

@@ -14,6 +14,8 @@ import { cudaLayerNorm } from './cuda/layernorm.ts';
 import { cudaReduction } from './cuda/reduction.ts';
 import { cudaMatmul } from './cuda/matmul.ts';
 import { cudaHalfReduction, cudaHalfSoftmax, cudaHalfUnary, type HalfPrecision } from './cuda/half.ts';
+import { cudaHalfLayerNorm } from './cuda/half-layernorm.ts';
+import { cudaHalfMatmul } from './cuda/half-matmul.ts';
 import { renderTritonModule, type TritonParts } from './triton/parts.ts';
 import { tritonElementwise, tritonLayerNorm, tritonMatmul, tritonReduction, tritonSoftmax } from './triton/kernels.ts';
 import type { Precision } from '../../verify/protocol.ts';
@@ -33,6 +35,8 @@ const HALF_TEMPLATES: Record<string, PrecisionTemplate> = {
   'cuda-half/elementwise_unary': half(cudaHalfUnary),
   'cuda-half/softmax': half(cudaHalfSoftmax),
   'cuda-half/reduction': half(cudaHalfReduction),
+  'cuda-half/layernorm': half(cudaHalfLayerNorm),
+  'cuda-half/matmul': half(cudaHalfMatmul),
 };
 
 const TRITON_TEMPLATES: Record<string, TritonTemplate> = {

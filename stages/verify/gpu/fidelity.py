@@ -2,7 +2,7 @@
 """Real-world fidelity: kernels KernelBench's own harness accepted, run through ours (GPU host).
 
     python3 stages/verify/gpu/fidelity.py --dev stages/verify/gpu/data/leaderboard-dev.jsonl --out "$OUT" \\
-        --levels 2 3 1 --limit-per-level 60 --deadline 570
+        --levels 2 3 1 --limit-per-level 60 --deadline 570 [--skip-ids FILE] [--first ID ...]
 
 Each line of the dev set (a JSONL of real candidates, kept outside the repository: id, level, problem_id, problem_name,
 problem_code, kernel_source, model, kernelbench_v0) becomes one VerifyJob against the reference as the
@@ -100,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=WORK, help="jobs, results and builds, kept for --resume")
     p.add_argument("--build-timeout", type=float, default=300.0)
     p.add_argument("--backend", choices=("cuda", "cpu"), default="cuda", help="cpu: a dry run of the plumbing")
+    p.add_argument("--skip-ids", type=Path, default=None,
+                   help="file of candidate ids to leave out, one a line (e.g. those an earlier session ran)")
+    p.add_argument("--first", nargs="*", default=[], help="candidate ids to run before the others")
     p.add_argument("--report-only", action="store_true")
     p.add_argument("harness_args", nargs="*", help="after --: passed to verify.py (e.g. --no-network-isolation)")
     args = p.parse_args(argv)
@@ -108,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     args.out.mkdir(parents=True, exist_ok=True)
     args.work.mkdir(parents=True, exist_ok=True)
-    lines = select(load_jsonl(args.dev), args.levels, args.limit_per_level)
+    skip = set(args.skip_ids.read_text(encoding="utf-8").split()) if args.skip_ids else set()
+    lines = [x for x in select(load_jsonl(args.dev), args.levels, args.limit_per_level) if str(x["id"]) not in skip]
+    first = set(args.first)
+    lines = [x for x in lines if str(x["id"]) in first] + [x for x in lines if str(x["id"]) not in first]
     results_path = args.work / "fidelity.jsonl"
     if not args.report_only:
         jobs_path = args.work / "fidelity-jobs.jsonl"

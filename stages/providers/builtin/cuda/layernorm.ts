@@ -156,9 +156,19 @@ torch::Tensor kf_forward(torch::Tensor x0, torch::Tensor w0, torch::Tensor b0) {
   const float* b = ${affine ? 'bc.data_ptr<float>()' : 'nullptr'};
   const float eps = ${op.eps};
   cudaStream_t stream = c10::cuda::getCurrentCUDAStream();
-  const uintptr_t bits = reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(y) |
+${layerNormLaunchCpp(threads, waves, 4)}`;
+  return layerNormParts('cuda', op, source, ['-O3'], ['-O3', '-lineinfo']);
+}
+
+/**
+ * The end of kf_forward shared by the fp32 and fp16/bf16 layer norms (same kernel names and signatures):
+ * the vector test, one block per row for short rows, else the split over G blocks per row. `width` is
+ * the elements per 16-byte vector (4 floats, 8 halves).
+ */
+export function layerNormLaunchCpp(threads: number, waves: number, width: number): string {
+  return `  const uintptr_t bits = reinterpret_cast<uintptr_t>(x) | reinterpret_cast<uintptr_t>(y) |
                          reinterpret_cast<uintptr_t>(w) | reinterpret_cast<uintptr_t>(b);
-  const bool vec = N % 4 == 0 && (bits & 15) == 0;
+  const bool vec = N % ${width} == 0 && (bits & 15) == 0;
   if (N <= ${LAYERNORM_SPLIT_THRESHOLD}) {
     if (vec) kf_ln_row<true><<<(unsigned)rows, ${threads}, 0, stream>>>(x, y, w, b, N, eps);
     else kf_ln_row<false><<<(unsigned)rows, ${threads}, 0, stream>>>(x, y, w, b, N, eps);
@@ -167,10 +177,10 @@ torch::Tensor kf_forward(torch::Tensor x0, torch::Tensor w0, torch::Tensor b0) {
   }
   const int64_t target = (int64_t)kf_sm_count() * ${Math.max(1, Math.floor(2048 / threads))} * ${waves};
   int64_t G = std::max<int64_t>(1, (target + rows - 1) / rows);
-  G = std::min<int64_t>(G, std::max<int64_t>(1, N / (${threads} * 4)));
+  G = std::min<int64_t>(G, std::max<int64_t>(1, N / (${threads} * ${width})));
   G = std::min<int64_t>(G, 65535);
   int64_t chunk = (N + G - 1) / G;
-  chunk = (chunk + 3) / 4 * 4;  // chunk boundaries stay float4-aligned
+  chunk = (chunk + ${width - 1}) / ${width} * ${width};  // chunk boundaries stay ${width === 4 ? 'float4-aligned' : 'on 16-byte vectors'}
   G = (N + chunk - 1) / chunk;
   auto partials = torch::empty({rows * G * 2}, xc.options().dtype(at::kDouble));
   double2* p = reinterpret_cast<double2*>(partials.data_ptr<double>());
@@ -187,5 +197,4 @@ torch::Tensor kf_forward(torch::Tensor x0, torch::Tensor w0, torch::Tensor b0) {
   return out;
 }
 `;
-  return layerNormParts('cuda', op, source, ['-O3'], ['-O3', '-lineinfo']);
 }
