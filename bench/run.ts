@@ -10,6 +10,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { RECORD_SCHEMA_VERSION } from '../datasets/schema.ts';
 import { runLayout } from '../stages/core/run-layout.ts';
 
 // `npm run bench -- --serve`: the kforge serve benchmark instead (bench/serve.ts, docs/serve.md).
@@ -28,7 +29,8 @@ const args = await yargs(hideBin(process.argv))
 
 const here = dirname(fileURLToPath(import.meta.url));
 const tsx = join(here, '..', 'node_modules', '.bin', 'tsx');
-const dataDir = join(args.dir, `data-${args.records}`);
+// The schema version in the name: data kept from before a column was added (e.g. kernel_dedup_key) is not reused.
+const dataDir = join(args.dir, `data-${args.records}-schema${RECORD_SCHEMA_VERSION}`);
 const { recordsDir } = runLayout(dataDir);
 const outDir = join(args.dir, 'out');
 const files = Math.ceil(args.records / args.perFile);

@@ -3,6 +3,7 @@
  * extension inside a Python module, with random names, sizes and a random mix of code blocks), so
  * zstd sees text like real kernels rather than one repeated string. Deterministic per seed.
  */
+import { kernelDedupKey } from '../datasets/kernel-dedup.ts';
 import type { KernelRecord } from '../datasets/schema.ts';
 import { seededRandom as rng } from '../test/support/seeded-random.ts';
 
@@ -94,7 +95,7 @@ export function syntheticRecord(i: number, kernelBytes = 8192): KernelRecord {
     idea_text: `Use ${NAMES[i % NAMES.length]} tiling with shared memory and vectorised float4 loads (variant ${i % 977})`,
     idea_category: CATEGORIES[i % CATEGORIES.length]!, prompt_version: 'v1', prompt: null, raw_response: null,
     temperature: 0.7, max_tokens: 8192, tokens_in: 2000 + Math.floor(r() * 3000), tokens_out: 1500 + Math.floor(r() * 2000), latency_ms: 20_000 * r(), cost_usd: 0.02 * r(), from_cache: false,
-    kernel_source: kernel, backend: 'cuda', precision: 'fp32', compile_flags: null, build_rewrites: [], compiled, compile_log: compiled ? null : 'error: identifier "foo" is undefined', static_findings: [],
+    kernel_source: kernel, kernel_dedup_key: kernelDedupKey(kernel), backend: 'cuda', precision: 'fp32', compile_flags: null, build_rewrites: [], compiled, compile_log: compiled ? null : 'error: identifier "foo" is undefined', static_findings: [],
     correct, trials_passed: correct ? 5 : Math.floor(r() * 5), trials_run: 5, seeds: [1, 2, 3, 4, 5], tolerance_policy: 'default', atol: 1e-4, rtol: 1e-4,
     max_abs_error: correct ? r() * 1e-5 : r(), max_rel_error: correct ? r() * 1e-5 : r(), passes_policies: correct ? ['default', 'loose'] : [],
     inputs_unchanged: true, deterministic: true, fail_stage: !compiled ? 'build' : !correct ? 'correctness' : null, fail_message: !correct ? 'mismatch' : null,

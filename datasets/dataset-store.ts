@@ -9,8 +9,8 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { listPartFilesOf } from './part-files.ts';
-import { sqlList, sqlStr, withDuck } from './duck.ts';
-import { copyRecordsToParquet, createRecordsView, quoteId } from './record-sql.ts';
+import { duckSettings, sqlList, sqlStr, withDuck } from './duck.ts';
+import { copyRecordsToParquet, createRecordsView, quoteId, RECORD_COPY_MEMORY_LIMIT } from './record-sql.ts';
 import { COLUMN_NAMES } from './schema.ts';
 import { runLayout } from '../stages/core/run-layout.ts';
 
@@ -100,7 +100,7 @@ export async function mergeIntoDataset(o: MergeOptions): Promise<MergeResult> {
     const select = `SELECT ${cols} FROM records SEMI JOIN (${keep}) AS k USING (file_index, file_row_number) ORDER BY file_index, file_row_number`;
     const added = await copyRecordsToParquet(d, select, runLayout(vdir).partFile(0));
     return { added, total: Number((await d.rows('SELECT count(*) AS n FROM records'))[0]!.n) };
-  });
+  }, duckSettings({}, RECORD_COPY_MEMORY_LIMIT));
   const duplicates = total - added;
 
   const entry: DatasetVersionEntry = { version: o.version, created_at: new Date().toISOString(), sources: [...o.inputs], added, duplicates };

@@ -20,12 +20,15 @@ export interface DuckSettings {
   tempParent: string;
 }
 
-/** Defaults, overridable by KFORGE_DUCKDB_MEMORY, KFORGE_DUCKDB_THREADS and KFORGE_DUCKDB_TEMP. */
-export function duckSettings(over: Partial<DuckSettings> = {}): DuckSettings {
+/**
+ * Defaults, overridable by KFORGE_DUCKDB_MEMORY, KFORGE_DUCKDB_THREADS and KFORGE_DUCKDB_TEMP.
+ * `defaultMemory`: a command's own default memory limit (datasets/record-sql.ts: RECORD_COPY_MEMORY_LIMIT).
+ */
+export function duckSettings(over: Partial<DuckSettings> = {}, defaultMemory = '1GB'): DuckSettings {
   const env = process.env;
   const threads = over.threads ?? (Number(env.KFORGE_DUCKDB_THREADS) || availableParallelism());
   return {
-    memoryLimit: over.memoryLimit ?? env.KFORGE_DUCKDB_MEMORY ?? '1GB',
+    memoryLimit: over.memoryLimit ?? env.KFORGE_DUCKDB_MEMORY ?? defaultMemory,
     threads: Math.max(1, Math.floor(threads)),
     tempParent: over.tempParent ?? env.KFORGE_DUCKDB_TEMP ?? tmpdir(),
   };

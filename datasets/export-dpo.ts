@@ -65,6 +65,9 @@ export function planPairs(rows: readonly Row[], minSpeedup: number, minMargin: n
   });
 }
 
+/** The record's stored dedup key; computed for a record written before the column existed. */
+const dedupKeyOf = (r: Pick<KernelRecord, 'kernel_source' | 'kernel_dedup_key'>): string => r.kernel_dedup_key ?? kernelDedupKey(r.kernel_source);
+
 export async function exportDpo(d: Duck, o: DpoExportOptions): Promise<DpoCounts> {
   const { correct: _c, minSpeedup, ...rest } = o.filter;
   await createRecordsView(d, o.paths);
@@ -81,7 +84,7 @@ export async function exportDpo(d: Duck, o: DpoExportOptions): Promise<DpoCounts
 
   const needed = [...new Set(plans.flatMap((p) => [p.chosen.record_id, p.rejected.record_id]))];
   const full = new Map<string, KernelRecord>();
-  const fetchCols: (keyof KernelRecord)[] = ['record_id', 'problem_key', 'problem_code', 'problem_name', 'level', 'kernel_source'];
+  const fetchCols: (keyof KernelRecord)[] = ['record_id', 'problem_key', 'problem_code', 'problem_name', 'level', 'kernel_source', 'kernel_dedup_key'];
   const fetch = `SELECT ${fetchCols.map(quoteId).join(', ')} FROM records WHERE list_contains(${sqlList(needed)}, record_id) ORDER BY file_index, file_row_number`;
   if (needed.length) for await (const rows of d.stream(fetch)) for (const row of rows) if (!full.has(String(row.record_id))) full.set(String(row.record_id), rowToPartial<KernelRecord>(row));
 
@@ -93,8 +96,9 @@ export async function exportDpo(d: Duck, o: DpoExportOptions): Promise<DpoCounts
   for (const p of plans) {
     const c = full.get(p.chosen.record_id)!;
     const r = full.get(p.rejected.record_id)!;
-    const key = `${kernelDedupKey(c.kernel_source)}|${kernelDedupKey(r.kernel_source)}`;
-    if (seenPairs.has(key) || kernelDedupKey(c.kernel_source) === kernelDedupKey(r.kernel_source)) {
+    const [ck, rk] = [dedupKeyOf(c), dedupKeyOf(r)];
+    const key = `${ck}|${rk}`;
+    if (seenPairs.has(key) || ck === rk) {
       counts.duplicates++;
       continue;
     }

@@ -1,14 +1,13 @@
 /**
  * The records an export uses: every record passing the filter, or the best (fastest) per problem;
  * deduplicated on normalised kernel source, each tagged with its split. A first query decides (the
- * dedup key is computed on the kernel source's UTF-8 bytes inside DuckDB's scan, never as a JS string); then
+ * dedup key is the record's stored one, else computed from the source inside DuckDB: dedup-keys.ts); then
  * `kforge_split(file_index, file_row_number)`, a scalar function registered on the connection, gives
  * each row's fate to the queries that write the output, so DuckDB writes the big columns itself.
  */
-import { DuckDBScalarFunction, BIGINT, BLOB, INTEGER, UTINYINT, VARCHAR, type DuckDBBlobVector } from '@duckdb/node-api';
-import { DatasetError } from './dataset-store.ts';
+import { DuckDBScalarFunction, BIGINT, INTEGER, UTINYINT } from '@duckdb/node-api';
+import { fillDedupKeys, STORED_DEDUP_KEY } from './dedup-keys.ts';
 import type { Duck } from './duck.ts';
-import { kernelDedupKey } from './kernel-dedup.ts';
 import { filterSql, type RecordFilter } from './record-filter.ts';
 import { createRecordsView, quoteId, rowToPartial } from './record-sql.ts';
 import type { SelectCounters } from './filter-run.ts';
@@ -42,9 +41,6 @@ const SPLIT_CODE: Record<Split, number> = { train: 1, validation: 2 };
 /** The WHERE condition of one split's rows, for the writing queries. */
 export const inSplitSql = (split: Split): string => `kforge_split(file_index::INTEGER, file_row_number) = ${SPLIT_CODE[split]}`;
 
-/** A selected record without kernel source (a foreign or repaired file): nothing to export or dedup on. */
-export class MissingKernelSourceError extends DatasetError {}
-
 /**
  * The SELECT of the chosen rows in input order. best: per problem the largest speedup (a NULL one
  * counts as lowest), ties to the smaller record_id, then the first in input order; picked on the
@@ -61,19 +57,17 @@ export function selectionSql(filter: RecordFilter, select: Selection, columns: r
 /**
  * Decide every selected row (dropped as a duplicate, train or validation), call `onKept` for each
  * kept one in input order, and register kforge_split for the writing queries. Creates the view.
- * The dedup key is computed by kforge_dedup_key, a scalar function DuckDB calls on its own chunks
- * (the sources never leave DuckDB as a result: a streamed result of kernel sources buffered about
- * the whole of it, 1.5 GB at 155K rows); the first of each key in input order is kept (a window).
+ * The keys go into a small temp table (the sources never leave DuckDB as a result: a streamed result
+ * of kernel sources buffered about the whole of it, 1.5 GB at 155K rows); the first of each key in
+ * input order is kept (a window).
  */
 export async function planExport(d: Duck, o: ExportSelectOptions, onKept: (split: Split, row: KeptRow) => Promise<void> | void): Promise<SelectionCounts> {
   await createRecordsView(d, o.paths);
   const counts: SelectionCounts = { selected: 0, duplicates: 0, train: 0, validation: 0, problems: { train: 0, validation: 0 }, scan: { rowsScanned: 0, rowsSelected: 0 } };
   counts.scan.rowsScanned = Number((await d.rows('SELECT count(*) AS n FROM records'))[0]!.n);
-  d.conn.registerScalarFunction(dedupKeyFunction());
-  const columns = ['file_index', 'file_row_number', 'kforge_dedup_key(encode(kernel_source)) AS dedup_key', ...KEPT_COLUMNS.map(quoteId)];
+  const columns = ['file_index', 'file_row_number', STORED_DEDUP_KEY, ...KEPT_COLUMNS.map(quoteId)];
   await d.run(`CREATE TEMP TABLE kforge_selected AS ${selectionSql(o.filter, o.select, columns)}`);
-  const [missing] = await d.rows('SELECT record_id FROM kforge_selected WHERE dedup_key IS NULL LIMIT 1');
-  if (missing) throw new MissingKernelSourceError(`record ${String(missing.record_id)} has no kernel_source and cannot be exported; leave it out with a filter (e.g. --correct) or repair its part file`);
+  await fillDedupKeys(d, o.paths, 'kforge_selected');
   const [n] = await d.rows('SELECT count(*) AS rows, count(DISTINCT dedup_key) AS keys FROM kforge_selected');
   counts.scan.rowsSelected = Number(n!.rows);
   counts.duplicates = Number(n!.rows) - Number(n!.keys);
@@ -96,24 +90,6 @@ export async function planExport(d: Duck, o: ExportSelectOptions, onKept: (split
   counts.problems = { train: problems.train.size, validation: problems.validation.size };
   d.conn.registerScalarFunction(fates.scalarFunction());
   return counts;
-}
-
-/** kforge_dedup_key(BLOB) -> VARCHAR: kernelDedupKey of the UTF-8 bytes; NULL for a NULL source. */
-function dedupKeyFunction(): DuckDBScalarFunction {
-  return DuckDBScalarFunction.create({
-    name: 'kforge_dedup_key',
-    returnType: VARCHAR,
-    parameterTypes: [BLOB],
-    specialHandling: true, // NULL in, NULL out, seen by us (the caller names the record)
-    mainFunction: (_info, input, output) => {
-      const bytes = input.getColumnVector(0) as DuckDBBlobVector;
-      for (let i = 0; i < input.rowCount; i++) {
-        const b = bytes.getItemBytes(i);
-        output.setItem(i, b ? kernelDedupKey(b) : null);
-      }
-      output.flush();
-    },
-  });
 }
 
 /** The fate of each row by (file_index, file_row_number): 0 not kept, else a SPLIT_CODE. One byte per row. */

@@ -1,7 +1,7 @@
 /** `kforge filter`: the matching records of many inputs, in input order, into one Parquet file (DuckDB). */
 import { duckSettings, withDuck, type DuckSettings } from './duck.ts';
 import { filterSql, type RecordFilter } from './record-filter.ts';
-import { copyRecordsToParquet, createRecordsView, RECORD_SELECT } from './record-sql.ts';
+import { copyRecordsToParquet, createRecordsView, RECORD_COPY_MEMORY_LIMIT, RECORD_SELECT } from './record-sql.ts';
 import { runLayout } from '../stages/core/run-layout.ts';
 
 /** A path ending in .parquet is the file; anything else is a folder that gets records/part-00000.parquet. */
@@ -21,5 +21,5 @@ export async function runFilter(paths: readonly string[], filter: RecordFilter, 
     const [total] = await d.rows('SELECT count(*) AS n FROM records');
     const rowsSelected = await copyRecordsToParquet(d, `SELECT ${RECORD_SELECT} FROM records WHERE ${filterSql(filter)}`, outputPath);
     return { rowsScanned: Number(total!.n), rowsSelected, outputPath };
-  }, duckSettings(settings));
+  }, duckSettings(settings, RECORD_COPY_MEMORY_LIMIT));
 }

@@ -24,15 +24,22 @@ export const quoteId = (name: string): string => `"${name.replace(/"/g, '""')}"`
 /** The record columns, cast to the schema's types, for a SELECT list. */
 export const RECORD_SELECT = COLUMN_NAMES.map(quoteId).join(', ');
 
+export interface RecordsViewOptions {
+  /** The view's name (default `records`). */
+  name?: string;
+  /** Read only these of the paths; file_index stays each file's position in all of them. */
+  only?: readonly string[];
+}
+
 /**
  * Create the view `records` over the part files (in the order given). Reading every footer here is
  * also where a cut-short file is found, before anything is written.
  */
-export async function createRecordsView(d: Duck, paths: readonly string[]): Promise<void> {
-  const src = `read_parquet(${sqlList(paths)}, union_by_name = true, filename = true, file_row_number = true)`;
+export async function createRecordsView(d: Duck, paths: readonly string[], o: RecordsViewOptions = {}): Promise<void> {
+  const src = `read_parquet(${sqlList(o.only ?? paths)}, union_by_name = true, filename = true, file_row_number = true)`;
   const present = new Set((await d.rows(`DESCRIBE SELECT * FROM ${src}`)).map((r) => String(r.column_name)));
   const cols = COLUMN_NAMES.map((c) => `CAST(${present.has(c) ? quoteId(c) : 'NULL'} AS ${SQL_TYPE[COLUMNS[c].kind]}) AS ${quoteId(c)}`);
-  await d.run(`CREATE OR REPLACE TEMP VIEW records AS SELECT ${cols.join(', ')}, list_position(${sqlList(paths)}, filename) AS file_index, file_row_number FROM ${src}`);
+  await d.run(`CREATE OR REPLACE TEMP VIEW ${quoteId(o.name ?? 'records')} AS SELECT ${cols.join(', ')}, list_position(${sqlList(paths)}, filename) AS file_index, file_row_number FROM ${src}`);
 }
 
 /** A DuckDB row (BIGINT as bigint) as a KernelRecord (int64 as number, as our own reader gives). */
@@ -55,6 +62,16 @@ export function rowToPartial<T>(row: Record<string, unknown>): T {
   }
   return out as T;
 }
+
+/**
+ * The default memory limit of the commands that COPY whole records to Parquet (filter, dataset merge).
+ * DuckDB's order-keeping Parquet COPY (PhysicalBatchCopyToFile) runs as many threads as fit in the
+ * memory it reserves, 4 MiB per column per thread, out of at most a quarter of memory_limit: at 1GB
+ * and the record's ~100 columns that is one thread (measured: one busy thread at 1GB and 1300MB, two
+ * from 1400MB). This is enough for two; what the copy buffers stays bounded by that reservation
+ * (peak RSS 0.4-0.5 GB on 100K records either way). An explicit --memory-limit is used as given.
+ */
+export const RECORD_COPY_MEMORY_LIMIT = `${(COLUMN_NAMES.length + 2) * 4 * 4}MiB`;
 
 /**
  * COPY a SELECT of the record columns to one zstd Parquet file, atomically; returns the row count.

@@ -70,6 +70,8 @@ export interface KernelRecord {
 
   // 4. Artifact
   kernel_source: string;
+  /** kernelDedupKey(kernel_source), stored at write time; null in files written before schema version 2. */
+  kernel_dedup_key: string | null;
   backend: string; // 'cpu' | 'cuda' | 'triton'
   precision: string; // 'fp32' | 'fp16' | 'bf16'
   compile_flags: string | null;
@@ -181,6 +183,7 @@ export const COLUMNS: { [K in keyof KernelRecord]-?: ColumnSpec } = {
   from_cache: { kind: 'bool', nullable: false, group: 'generation', doc: 'the reply came from the LLM cache' },
 
   kernel_source: { kind: 'utf8', nullable: false, group: 'artifact', doc: 'the candidate module (ModelNew) as verified' },
+  kernel_dedup_key: { kind: 'utf8', nullable: true, group: 'artifact', doc: "the export's dedup key: sha1 (base64) of kernel_source with comments and whitespace removed (datasets/kernel-dedup.ts); null in records written before it existed (schema version 1), where readers compute it from kernel_source" },
   backend: { kind: 'utf8', nullable: false, group: 'artifact', doc: 'cpu, cuda or triton' },
   precision: { kind: 'utf8', nullable: false, group: 'artifact', doc: 'fp32, fp16 or bf16: the dtype inputs, weights and both models were cast to (KernelBench\'s precision)' },
   compile_flags: { kind: 'utf8', nullable: true, group: 'artifact', doc: 'extra compiler flags the candidate asked for, as written in its source' },
@@ -260,7 +263,11 @@ function arrowType(kind: ColumnKind): arrow.DataType {
   }
 }
 
-export const RECORD_SCHEMA_VERSION = '1';
+/**
+ * Written into every part file's metadata. 2: kernel_dedup_key. Readers take any version: a column
+ * an older file lacks reads as null (datasets/record-sql.ts), and each reader says what null means.
+ */
+export const RECORD_SCHEMA_VERSION = '2';
 
 /** The Arrow schema of a record part file. */
 export function recordArrowSchema(): arrow.Schema {

@@ -9,7 +9,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFromConfig, type BuildReport } from '../../pipeline/build/build-from-config.ts';
 import { loadRunConfig } from '../../pipeline/config/load.ts';
+import { listPartFiles } from '../../datasets/part-files.ts';
 import { createProgress } from '../../pipeline/progress.ts';
+import { fallbackDedupKeys, storedDedupKeys } from '../support/dedup-keys.ts';
 import { duckQuery, sqlStr } from '../support/duckdb.ts';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.ts';
 import { fastRelu, slowRelu, wrongRelu } from '../support/python-kernels.ts';
@@ -88,6 +90,14 @@ describe('the search loop over three rounds', () => {
     for (const r of rows.filter((r) => r.round === 2)) expect(r).toMatchObject({ seed_source: 'search', parent_ids: [r1Fast.kernel_id] });
     const r3 = rows.filter((r) => r.round === 3);
     expect(r3.every((r) => (r.parent_ids as string[]).length === 1 && r.seed_source === 'search')).toBe(true);
+  });
+
+  it('stores in each record the dedup key the export would compute from its kernel source', async () => {
+    const parts = await listPartFiles(path.join(work, 'runs/search'));
+    const stored = await storedDedupKeys(parts);
+    expect(stored.size).toBe(6);
+    expect([...stored.values()].every((k) => typeof k === 'string' && k.length === 28)).toBe(true);
+    expect(stored).toEqual(await fallbackDedupKeys(parts, work));
   });
 
   it('stores the trajectory and the search settings in the manifest', () => {

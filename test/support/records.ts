@@ -1,5 +1,6 @@
 /** A complete, valid KernelRecord for tests; override what the test is about. */
 import { createHash } from 'node:crypto';
+import { kernelDedupKey } from '../../datasets/kernel-dedup.ts';
 import type { KernelRecord } from '../../datasets/schema.ts';
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
@@ -48,6 +49,7 @@ export function makeRecord(overrides: Partial<KernelRecord> = {}): KernelRecord 
     cost_usd: null,
     from_cache: false,
     kernel_source: kernel,
+    kernel_dedup_key: kernelDedupKey(kernel), // as a build writes it (stages/records.ts)
     backend: 'cpu',
     precision: 'fp32',
     compile_flags: null,

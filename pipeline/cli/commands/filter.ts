@@ -4,6 +4,7 @@ import { resolveInputs } from '../../../datasets/dataset-store.ts';
 import type { DuckSettings } from '../../../datasets/duck.ts';
 import { runFilter } from '../../../datasets/filter-run.ts';
 import { describeFilter, type RecordFilter } from '../../../datasets/record-filter.ts';
+import { RECORD_COPY_MEMORY_LIMIT } from '../../../datasets/record-sql.ts';
 import { checkOutputPath } from '../output-path.ts';
 import { runLayout } from '../../../stages/core/run-layout.ts';
 
@@ -39,9 +40,9 @@ export function withFilterOptions<T>(yargs: Argv<T>, defaults: { correct?: boole
     .option('precision', { type: 'string', array: true, choices: ['fp32', 'fp16', 'bf16'], describe: 'run precisions (records from before the column are fp32)' })
     .option('include-suspect', { type: 'boolean', default: false, describe: 'keep records an integrity check flagged as suspect' })
     .option('include-weak', { type: 'boolean', default: false, describe: 'keep records of weak problems' })
-    // The query engine's bounds (DuckDB); defaults: every core, 1GB, spill under the system temp folder.
+    // The query engine's bounds (DuckDB); defaults: every core, 1GB (filter and merge: RECORD_COPY_MEMORY_LIMIT), spill under the system temp folder.
     .option('threads', { type: 'number', alias: 'workers', describe: 'DuckDB threads (default: every core; KFORGE_DUCKDB_THREADS)' })
-    .option('memory-limit', { type: 'string', describe: "DuckDB memory limit, beyond which it spills to a temp folder (default '1GB'; KFORGE_DUCKDB_MEMORY)" }) as unknown as Argv<T & FilterArgs>;
+    .option('memory-limit', { type: 'string', describe: `DuckDB memory limit, beyond which it spills to a temp folder (default '1GB', filter and dataset merge ${RECORD_COPY_MEMORY_LIMIT}; KFORGE_DUCKDB_MEMORY)` }) as unknown as Argv<T & FilterArgs>;
 }
 
 /** The engine settings the flags ask for (the rest from duckSettings' defaults). */
