@@ -9,7 +9,7 @@
  */
 import type { SupportedAnalysis } from '../analysis.ts';
 import { type KernelParts, type Params, TemplateError, layerNormParts, num } from '../kernel-parts.ts';
-import { layerNormLaunchCpp } from './layernorm.ts';
+import { layerNormLaunchCpp, layerNormSplitKernelsCpp } from './layernorm.ts';
 import { type HalfPrecision, halfPrelude, inputCheck } from './half.ts';
 
 export function cudaHalfLayerNorm(analysis: SupportedAnalysis, params: Params, precision: HalfPrecision): KernelParts {
@@ -84,35 +84,7 @@ __global__ void __launch_bounds__(${threads}) kf_ln_row(const kf_t* __restrict__
   kf_apply<VEC>(xr, y + (int64_t)blockIdx.x * N, w, b, 0, N, mean, rstd);
 }
 
-template <bool VEC>
-__global__ void __launch_bounds__(${threads}) kf_ln_partial(const kf_t* __restrict__ x, double2* __restrict__ partials, int64_t N, int64_t chunk) {
-  __shared__ double scratch[32];
-  const int64_t row = blockIdx.y, g = blockIdx.x;
-  const int64_t lo = g * chunk, hi = min(N, lo + chunk);
-  float s = 0.f, ss = 0.f;
-  kf_partial<VEC>(x + row * N, lo, hi, s, ss);
-  const double ts = kf_block_reduce((double)s, scratch, kf_warp_sum_d, 0.0);
-  const double tss = kf_block_reduce((double)ss, scratch, kf_warp_sum_d, 0.0);
-  if (threadIdx.x == 0) partials[row * gridDim.x + g] = make_double2(ts, tss);
-}
-
-template <bool VEC>
-__global__ void __launch_bounds__(${threads}) kf_ln_apply(const kf_t* __restrict__ x, kf_t* __restrict__ y, const kf_t* __restrict__ w,
-                                                       const kf_t* __restrict__ b, const double2* __restrict__ partials,
-                                                       int64_t N, int64_t chunk, float eps) {
-  __shared__ double scratch[32];
-  const int64_t row = blockIdx.y, g = blockIdx.x, G = gridDim.x;
-  double s = 0, ss = 0;
-  for (int64_t i = threadIdx.x; i < G; i += blockDim.x) { const double2 p = partials[row * G + i]; s += p.x; ss += p.y; }
-  const double ts = kf_block_reduce(s, scratch, kf_warp_sum_d, 0.0);
-  const double tss = kf_block_reduce(ss, scratch, kf_warp_sum_d, 0.0);
-  float mean, rstd;
-  kf_stats(ts, tss, N, eps, mean, rstd);
-  const int64_t lo = g * chunk, hi = min(N, lo + chunk);
-  kf_apply<VEC>(x + row * N, y + row * N, w, b, lo, hi, mean, rstd);
-}
-
-torch::Tensor kf_forward(torch::Tensor x0, torch::Tensor w0, torch::Tensor b0) {
+${layerNormSplitKernelsCpp(threads, 'kf_t', 'float')}torch::Tensor kf_forward(torch::Tensor x0, torch::Tensor w0, torch::Tensor b0) {
   ${inputCheck(precision)}
   auto xc = x0.contiguous();
   auto out = torch::empty_like(xc);

@@ -112,36 +112,7 @@ ${smemCache ? `  if (VEC) {
   } else kf_apply<false>(xr, yr, w, b, 0, N, mean, rstd);` : '  kf_apply<VEC>(xr, yr, w, b, 0, N, mean, rstd);'}
 }
 
-template <bool VEC>
-__global__ void __launch_bounds__(${threads}) kf_ln_partial(const float* __restrict__ x, double2* __restrict__ partials, int64_t N, int64_t chunk) {
-  __shared__ double scratch[32];
-  const int64_t row = blockIdx.y, g = blockIdx.x;
-  const int64_t lo = g * chunk, hi = min(N, lo + chunk);
-  ${acc} s = 0, ss = 0;
-  kf_partial<VEC>(x + row * N, lo, hi, s, ss);
-  const double ts = kf_block_reduce((double)s, scratch, kf_warp_sum_d, 0.0);
-  const double tss = kf_block_reduce((double)ss, scratch, kf_warp_sum_d, 0.0);
-  if (threadIdx.x == 0) partials[row * gridDim.x + g] = make_double2(ts, tss);
-}
-
-template <bool VEC>
-__global__ void __launch_bounds__(${threads}) kf_ln_apply(const float* __restrict__ x, float* __restrict__ y, const float* __restrict__ w,
-                                                       const float* __restrict__ b, const double2* __restrict__ partials,
-                                                       int64_t N, int64_t chunk, float eps) {
-  __shared__ double scratch[32];
-  const int64_t row = blockIdx.y, g = blockIdx.x, G = gridDim.x;
-  double s = 0, ss = 0;
-  for (int64_t i = threadIdx.x; i < G; i += blockDim.x) { const double2 p = partials[row * G + i]; s += p.x; ss += p.y; }
-  const double ts = kf_block_reduce(s, scratch, kf_warp_sum_d, 0.0);
-  const double tss = kf_block_reduce(ss, scratch, kf_warp_sum_d, 0.0);
-  const double dmean = ts / (double)N;
-  const float mean = (float)dmean;
-  const float rstd = (float)(1.0 / sqrt(fmax(tss / (double)N - dmean * dmean, 0.0) + (double)eps));
-  const int64_t lo = g * chunk, hi = min(N, lo + chunk);
-  kf_apply<VEC>(x + row * N, y + row * N, w, b, lo, hi, mean, rstd);
-}
-
-torch::Tensor kf_forward(torch::Tensor x0, torch::Tensor w0, torch::Tensor b0) {
+${layerNormSplitKernelsCpp(threads, 'float', acc)}torch::Tensor kf_forward(torch::Tensor x0, torch::Tensor w0, torch::Tensor b0) {
   TORCH_CHECK(x0.is_cuda() && x0.scalar_type() == at::kFloat, "float32 CUDA tensor expected");
   auto xc = x0.contiguous();
   auto out = torch::empty_like(xc);
@@ -196,5 +167,43 @@ export function layerNormLaunchCpp(threads: number, waves: number, width: number
   C10_CUDA_KERNEL_LAUNCH_CHECK();
   return out;
 }
+`;
+}
+
+/**
+ * The split path's two kernels, shared by the fp32 and fp16/bf16 layer norms: per-block (sum, sumsq)
+ * partials in double, then each block re-reduces its row's partials and normalises its chunk. `elem`
+ * is the storage type, `acc` the per-thread accumulator; kf_partial and kf_apply come from the caller.
+ */
+export function layerNormSplitKernelsCpp(threads: number, elem: string, acc: string): string {
+  return `template <bool VEC>
+__global__ void __launch_bounds__(${threads}) kf_ln_partial(const ${elem}* __restrict__ x, double2* __restrict__ partials, int64_t N, int64_t chunk) {
+  __shared__ double scratch[32];
+  const int64_t row = blockIdx.y, g = blockIdx.x;
+  const int64_t lo = g * chunk, hi = min(N, lo + chunk);
+  ${acc} s = 0, ss = 0;
+  kf_partial<VEC>(x + row * N, lo, hi, s, ss);
+  const double ts = kf_block_reduce((double)s, scratch, kf_warp_sum_d, 0.0);
+  const double tss = kf_block_reduce((double)ss, scratch, kf_warp_sum_d, 0.0);
+  if (threadIdx.x == 0) partials[row * gridDim.x + g] = make_double2(ts, tss);
+}
+
+template <bool VEC>
+__global__ void __launch_bounds__(${threads}) kf_ln_apply(const ${elem}* __restrict__ x, ${elem}* __restrict__ y, const ${elem}* __restrict__ w,
+                                                       const ${elem}* __restrict__ b, const double2* __restrict__ partials,
+                                                       int64_t N, int64_t chunk, float eps) {
+  __shared__ double scratch[32];
+  const int64_t row = blockIdx.y, g = blockIdx.x, G = gridDim.x;
+  double s = 0, ss = 0;
+  for (int64_t i = threadIdx.x; i < G; i += blockDim.x) { const double2 p = partials[row * G + i]; s += p.x; ss += p.y; }
+  const double ts = kf_block_reduce(s, scratch, kf_warp_sum_d, 0.0);
+  const double tss = kf_block_reduce(ss, scratch, kf_warp_sum_d, 0.0);
+  const double dmean = ts / (double)N;
+  const float mean = (float)dmean;
+  const float rstd = (float)(1.0 / sqrt(fmax(tss / (double)N - dmean * dmean, 0.0) + (double)eps));
+  const int64_t lo = g * chunk, hi = min(N, lo + chunk);
+  kf_apply<VEC>(x + row * N, y + row * N, w, b, lo, hi, mean, rstd);
+}
+
 `;
 }
