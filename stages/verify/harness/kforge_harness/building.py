@@ -8,6 +8,7 @@
 - `import_candidate` captures everything the compiler writes (fd-level, ninja writes there) and tells
   a build failure (the exception came out of torch.utils.cpp_extension) from any other import error.
 - `FlagRecorder` (flag_recorder.py) wraps load_inline/load during the import: flags, arch rewrites.
+- `precompiled_header` (pch.py) gives cpu builds a precompiled torch/extension.h where one is ready.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ from typing import Any, Callable, ContextManager, Iterator
 
 from .flag_recorder import FlagRecorder
 from .loading import import_source
+from .pch import precompiled_header
 
 LOG_HEAD = 2048
 LOG_TAIL = 2048
@@ -278,8 +280,11 @@ def import_candidate(source: str, directory: Path, recorder: FlagRecorder,
     try:
         # Order matters: the recorder (outermost) sees the candidate's call as written; the store and
         # the shared folder are chosen from the arguments as they reach torch (a store hit goes no
-        # further); keep_unchanged_mtimes then reads the build_directory it was given.
-        with capture_fds() as captured, keep_unchanged_mtimes(), shared, store or nullcontext(), recorder.active():
+        # further); keep_unchanged_mtimes then reads the build_directory it was given. The precompiled
+        # header (pch.py) changes only the command torch writes into build.ninja, below all of them: no
+        # key and no recorded flag sees it.
+        with capture_fds() as captured, precompiled_header(build_dir), keep_unchanged_mtimes(), shared, \
+                store or nullcontext(), recorder.active():
             module = import_source(source, "kforge_candidate", directory)
     except SystemExit as e:
         error = e

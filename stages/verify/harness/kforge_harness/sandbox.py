@@ -60,6 +60,9 @@ def worker_env(
     env["KFORGE_PEAKS_CACHE"] = parent.get("KFORGE_PEAKS_CACHE") or str(cache_root / "peaks.json")
     if parent.get("KFORGE_INLINE_BUILDS"):  # building.inline_builds_root: keyed builds shared by build roots
         env["KFORGE_INLINE_BUILDS"] = parent["KFORGE_INLINE_BUILDS"]
+    for name in ("KFORGE_PCH", "KFORGE_PCH_DIR"):  # pch.py: the precompiled header's switch and folder
+        if parent.get(name):
+            env[name] = parent[name]
     return env
 
 

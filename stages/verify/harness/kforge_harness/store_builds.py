@@ -4,8 +4,9 @@
 they reach torch: arch flags already retargeted). For each keyable load_inline call:
 - found in the store: its files are linked (else copied) into the candidate's own build folder (the
   profiler reads the candidate's kernels there) and torch's own loader imports the .so; no compiler runs;
-- not found, `publish` (the build phase): built by the real load_inline in a fresh folder of the store's
-  .tmp/ and renamed into place (build_store.py);
+- not found, `publish` (the build phase): built by the real load_inline (through the host's keyed builds,
+  so a call built there before is not compiled again), copied into a fresh folder of the store's .tmp/
+  and renamed into place (build_store.py);
 - not found, not publishing (the GPU phase): the call goes on to the local build (built here).
 It also measures the builds: wall seconds, and CPU seconds of this process and its waited-for children
 (ninja and the compilers under it).
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -118,7 +120,17 @@ class StoreBuilds:
                 return self._from_store(found, name, kwargs)
             (tmp / name).mkdir()
             t0, c0 = time.monotonic(), _cpu_s()
-            module = self._measured(real, args, {**kwargs, "build_directory": str(tmp / name)})
+            if self.candidate_dir is not None:
+                # Through this host's keyed builds (building.shared_inline_builds, which `real` is wherever
+                # there is a candidate folder): a call some earlier job built there (single-phase, or a
+                # build worker of another store) is not compiled again. Copied, not linked, into the
+                # store: a later rebuild in the keyed folder must not change a published entry's files.
+                module = self._measured(real, args, kwargs)
+                for f in (self.candidate_dir / name).iterdir():
+                    if f.is_file() and f.name != "lock":
+                        shutil.copy2(f, tmp / name / f.name)
+            else:
+                module = self._measured(real, args, {**kwargs, "build_directory": str(tmp / name)})
             self.built += 1
             self.store.publish(skey, tmp, name, {"toolchain": self.toolchain, "host": platform.node(),
                                                  "build_wall_s": round(time.monotonic() - t0, 3),

@@ -7,7 +7,6 @@ booked as its build time. Whoever holds the lock knows any torch lock file in th
 build's, and removes it."""
 from __future__ import annotations
 
-import fcntl
 import os
 import tempfile
 import unittest
@@ -19,17 +18,11 @@ import torch
 import helpers  # noqa: F401
 from kforge_harness import building
 from kforge_harness.kernel_names import own_kernel_names
+from kforge_harness.pch import lock_is_free
 
 
 def flock_is_free(folder: Path) -> bool:
-    fd = os.open(folder / building.BUILD_FLOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        return True
-    except BlockingIOError:
-        return False
-    finally:
-        os.close(fd)
+    return lock_is_free(folder / building.BUILD_FLOCK)
 
 
 class OwnedBuildDirTest(unittest.TestCase):
@@ -118,6 +111,42 @@ class InlineBuildsRootTest(unittest.TestCase):
         self.assertEqual(env["KFORGE_INLINE_BUILDS"], "/shared/inline")
         self.assertNotIn("KFORGE_INLINE_BUILDS", sandbox.worker_env({}, Path("/tmp/s"), Path("/b/ext/abc"), Path("/h"), 1,
                                                                     Path("/b/cache")))
+
+
+class StoppedBuildTest(unittest.TestCase):
+    """driver._kill_group: ninja starts each command in a process group of its own, so a group kill of the
+    worker alone left its compiler running (~35 s of CPU on 2 cores, after every build stopped at its limit
+    or by an interrupt). What is left of the worker's session goes too."""
+
+    def test_a_command_ninja_started_dies_with_the_worker(self):
+        import shutil
+        import signal
+        import subprocess
+        import time
+        from kforge_harness import driver
+        if shutil.which("ninja") is None:
+            self.skipTest("no ninja")
+        work = Path(tempfile.mkdtemp(prefix="kforge-stopped-build-"))
+        (work / "build.ninja").write_text("rule slow\n  command = sleep 60 && touch $out\nbuild out: slow\n")
+        worker = subprocess.Popen(["ninja", "-C", str(work)], stdout=subprocess.DEVNULL, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 30
+            while len(driver._session_members(worker.pid)) < 3 and time.monotonic() < deadline:  # ninja, sh, sleep
+                time.sleep(0.05)
+            members = driver._session_members(worker.pid)
+            self.assertGreaterEqual(len(members), 3, members)
+            self.assertTrue(any(os.getpgid(p) != worker.pid for p in members))  # the command's own group
+            driver._kill_group(worker.pid)
+            worker.wait(10)
+            deadline = time.monotonic() + 10
+            while driver._session_members(worker.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
+            self.assertEqual(driver._session_members(worker.pid), [])
+        finally:
+            for p in driver._session_members(worker.pid):
+                os.kill(p, signal.SIGKILL)
+            worker.kill()
+            worker.wait()
 
 
 if __name__ == "__main__":
