@@ -33,12 +33,12 @@ interface Rendered { problem: Problem; precision: Precision; backend: Backend; f
 
 const provider = createBuiltinProvider({});
 
-async function renderFirst(problem: Problem, backend: Backend, precision: Precision): Promise<Rendered> {
-  const ideas = await provider.proposeIdeas({ problem, backend, precision, round: 1, count: 1, history: [] });
+async function renderFirst(problem: Problem, backend: Backend, precision: Precision, idea = 0): Promise<Rendered> {
+  const ideas = await provider.proposeIdeas({ problem, backend, precision, round: 1, count: idea + 1, history: [] });
   expect(ideas.failure, `${problem.name} ${backend} ${precision}`).toBeNull();
-  const impl = await provider.implement({ problem, backend, precision, idea: ideas.ideas[0]!, implIndex: 0, seeds: [] });
+  const impl = await provider.implement({ problem, backend, precision, idea: ideas.ideas[idea]!, implIndex: 0, seeds: [] });
   expect(impl.failure).toBeNull();
-  const file = join(scratch, `${problem.name}_${backend}_${precision}.py`);
+  const file = join(scratch, `${problem.name}_${backend}_${precision}${idea ? `_idea${idea}` : ''}.py`);
   writeFileSync(file, impl.source!);
   writeFileSync(file.replace(/\.py$/, '.problem.py'), problem.code);
   return { problem, precision, backend, file, source: impl.source! };
@@ -138,7 +138,22 @@ describe('builtin Triton and fp16/bf16 templates', () => {
   it('runs the Triton candidates in the interpreter: fp32 at 1e-4, fp16 at 1e-2', async (ctx) => {
     const has = await execa(python, ['-c', 'import triton'], { reject: false });
     if (has.exitCode !== 0) ctx.skip(); // scripts/setup.sh installs triton 3.2.0 for this
-    const cases = triton.filter((r) => r.precision !== 'bf16')
+    // The builtin problems reduce the last dim only; KernelBench's (47: dim 1 of 128x4096x4095) reduce a
+    // middle one: a reduced size the row tiles do not divide (masked rows) and one they do (no row mask),
+    // each in one pass (idea 1) and split in two slices combined by a second kernel (idea 3).
+    const middle = [['sum', '2, 300, 37', 'x.sum(dim=1, keepdim=True)'], ['max', '2, 256, 33', 'torch.amax(x, dim=1)']].map(([op, shape, expr]) => {
+      const code = ['import torch', 'import torch.nn as nn', '', 'class Model(nn.Module):', '    def __init__(self):',
+        '        super().__init__()', '', '    def forward(self, x):', `        return ${expr}`, '', 'def get_inputs():',
+        `    return [torch.randn(${shape})]`, '', 'def get_init_inputs():', '    return []', ''].join('\n');
+      const p: Problem = { key: problemKey(code), source: 'builtin', file: `${op}_mid.py`, level: 1, problemId: 0, name: `${op}_over_dim1`, code };
+      return p;
+    });
+    const mid: Rendered[] = [];
+    for (const p of middle) for (const idea of [0, 2]) for (const precision of ['fp32', 'fp16'] as const) mid.push(await renderFirst(p, 'triton', precision, idea));
+    for (const r of mid) expect(r.source, r.file).toMatch(/ptrs \+= BLOCK_R \* INNER/);
+    expect(mid.map((r) => /kf_reduce_part\[\(\d+, 2\)\][\s\S]*kf_reduce_combine\[/.test(r.source))).toEqual([false, false, true, true, false, false, true, true]);
+    expect(mid.map((r) => /r0 \+ rows\)\[:, None\] < R/.test(r.source))).toEqual([true, true, true, true, false, false, false, false]);
+    const cases = [...triton, ...mid].filter((r) => r.precision !== 'bf16')
       .map((r) => ({ problem: r.file.replace(/\.py$/, '.problem.py'), candidate: r.file, precision: r.precision }));
     const out = await execa(python, [CHECK], { input: JSON.stringify(cases), env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
     const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ok: boolean; candidate: string });

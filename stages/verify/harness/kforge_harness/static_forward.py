@@ -4,6 +4,11 @@
 - try/except that does not just re-raise ('static:try_except_fallback'),
 - state that survives the call: module-level containers written, self.<attr> counters, input-derived
   values stored on self, data_ptr() used as a key, memoising decorators ('static:cross_call_cache').
+  One exception: a registered buffer updated as a blend of its old value and this call's statistics
+  (`self.running_mean = 0.9 * self.running_mean + 0.1 * mean`) is what nn.BatchNorm does in training mode,
+  and a kernel that replaces it must do it too (lb-1-33 on the H200 was flagged for exactly that). A
+  blend that smuggles a result through is left to the dynamic defence (VERIFICATION.md #6: fresh inputs
+  every trial, outputs made while timing re-checked).
 """
 from __future__ import annotations
 
@@ -19,9 +24,11 @@ _MEMO_DECORATORS = ("lru_cache", "cache", "cached_property")
 
 
 class ForwardScan:
-    def __init__(self, scan: Any, fn: ast.AST, forward_args: set[str], compute_attrs: set[str]):
+    def __init__(self, scan: Any, fn: ast.AST, forward_args: set[str], compute_attrs: set[str],
+                 buffers: set[str] | None = None):
         self.scan, self.fn = scan, fn
         self.forward_args, self.compute_attrs = forward_args, compute_attrs
+        self.buffers = buffers or set()
         self.found: set[str] = set()
         self.derived: set[str] = set()
         self.derived = self._derived_names()
@@ -114,7 +121,10 @@ class ForwardScan:
             elif self._is_self_attr(t):
                 attr = _dotted(t) or ""
                 reads_itself = any(_dotted(n) == attr for n in ast.walk(node.value) if isinstance(n, ast.Attribute))
-                if reads_itself or self._mentions_input(node.value):
+                from_input = self._mentions_input(node.value)
+                if reads_itself and from_input and attr[5:] in self.buffers:
+                    continue  # a running statistic (see the module's docstring)
+                if reads_itself or from_input:
                     self.found.add("static:cross_call_cache")  # self.n = self.n + 1, self.last = x...
 
     def _assigns_global(self, names: list[str]) -> bool:

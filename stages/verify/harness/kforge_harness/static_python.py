@@ -188,8 +188,9 @@ class PythonScan:
             if fn is methods.get("forward") or fn is methods.get("__call__"):
                 args |= {a.arg for a in fn.args.args[1:]} | ({fn.args.vararg.arg} if fn.args.vararg else set())
         compute_attrs = self._compute_submodules(methods.get("__init__"))
+        buffers = self._registered_buffers(methods.get("__init__"))
         for fn in reach:
-            self.found |= ForwardScan(self, fn, args, compute_attrs).run()
+            self.found |= ForwardScan(self, fn, args, compute_attrs, buffers).run()
 
     def _lineage(self, cls: ast.ClassDef) -> list[ast.ClassDef | None]:
         """cls and its bases defined in this file; None stands for a base named Model (the reference)."""
@@ -225,6 +226,15 @@ class PythonScan:
                 elif name in self.functions:
                     roots.append(self.functions[name])
         return seen
+
+    @staticmethod
+    def _registered_buffers(init: ast.AST | None) -> set[str]:
+        """Names given to self.register_buffer('<name>', ...) in __init__ (running statistics live there)."""
+        if init is None:
+            return set()
+        return {n.args[0].value for n in ast.walk(init)
+                if isinstance(n, ast.Call) and _dotted(n.func) == "self.register_buffer"
+                and n.args and isinstance(n.args[0], ast.Constant) and isinstance(n.args[0].value, str)}
 
     def _compute_submodules(self, init: ast.AST | None) -> set[str]:
         """self.<attr> = nn.X(...) in __init__ where X computes (not a container or Parameter)."""

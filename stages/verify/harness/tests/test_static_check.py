@@ -94,6 +94,20 @@ class StaticCheckTest(unittest.TestCase):
         for name, (body, extra) in cases.items():
             with self.subTest(name=name):
                 self.assertIn("static:cross_call_cache", self.flags(model_new(body, extra=extra)))
+        # nn.BatchNorm's running statistics, updated the way the reference does in training mode (lb-1-33):
+        # a registered buffer blended with this call's statistics is no cache. The same blend into a plain
+        # attribute, a buffer overwritten with a result, or a buffer counted up still is.
+        bn_init = ("        super().__init__()\n        self.register_buffer('running_mean', torch.zeros(4))\n"
+                   "        self.register_buffer('calls', torch.zeros(()))\n")
+        running = ("        mean = x.mean(dim=0)\n        self.running_mean = 0.9 * self.running_mean + 0.1 * mean\n"
+                   "        return ext.run(x)\n")
+        self.assertNotIn("static:cross_call_cache", self.flags(model_new(running, init_body=bn_init)))
+        self.assertIn("static:cross_call_cache", self.flags(model_new(running)))  # not a buffer
+        for body in ("        self.running_mean = ext.run(x)\n        return self.running_mean\n",
+                     "        self.calls = self.calls + 1\n        return ext.run(x)\n",
+                     "        self.calls += 1\n        return ext.run(x)\n"):
+            with self.subTest(body=body):
+                self.assertIn("static:cross_call_cache", self.flags(model_new(body, init_body=bn_init)))
         cpp = HONEST.replace("return x; }", "static torch::Tensor cached; return x; }")
         self.assertIn("static:cross_call_cache", self.flags(cpp))
         cpp = HONEST.replace("return x; }", "static int64_t calls = 0; calls++; return x; }")
