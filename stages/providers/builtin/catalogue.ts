@@ -262,16 +262,15 @@ function tritonEntries(family: Family): Entry[] {
   }
   if (family === 'reduction') {
     // Session 9 on the H200 (KernelBench 47, sum over dim 1 of 128x4096x4095), through the harness
-    // (docs/precision-gpu.md): 32x128 tiles 0.90x eager at fp32, 1.06x at fp16/bf16; 64x128 0.95x at all
-    // three; a 4-way split of the reduced dim 0.81-0.82x (1.01-1.13x under do_bench in
-    // stages/verify/gpu/reduction_sweep.py: not understood yet, so it comes last); 64x256 was 0.39-0.56x.
+    // (docs/precision-gpu.md, run 3): the 4-way split 0.996x eager at fp32, 1.11x at fp16/bf16; 32x128 tiles
+    // 0.89x / 1.06x; 64x128 0.95x / 0.95x; the session-8 64x256 tile was 0.39-0.56x.
     return [
+      { category: 'parallelism_occupancy', params: { blockR: 32, blockN: 256, warps: 8, split: 8 }, implVariants: [{}],
+        text: 'Triton reduction over a middle dim split into up to 8 slices of the reduced dim (enough programs to fill the GPU), fp32 partials combined by a second kernel in a fixed order; a last-dim reduction keeps one program per row.' },
       { category: 'memory_access', params: { blockR: 32, blockN: 128, warps: 8 }, implVariants: [{}, { blockR: 64, blockN: 64, warps: 4 }],
         text: 'Triton reduction: programs tile the contiguous inner dim (128 columns, neighbouring tiles in neighbouring programs) and loop over the reduced dim in 32-row tiles, fp32 accumulators.' },
       { category: 'async_latency_hiding', params: { blockR: 64, blockN: 128, warps: 8 }, implVariants: [{}],
         text: 'Triton reduction with 64 x 128 tiles: more independent loads in flight per program.' },
-      { category: 'parallelism_occupancy', params: { blockR: 32, blockN: 256, warps: 8, split: 8 }, implVariants: [{}],
-        text: 'Triton reduction over a middle dim split into up to 8 slices of the reduced dim (enough programs to fill the GPU), fp32 partials combined by a second kernel in a fixed order; a last-dim reduction keeps one program per row.' },
     ];
   }
   return [

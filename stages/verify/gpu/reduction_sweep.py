@@ -6,7 +6,11 @@ Each variant is checked against torch.sum (fp32 accumulation, 1e-2 relative at f
 before it is timed; times are triton.testing.do_bench medians (L2 flushed between calls), ms.
 
     OUT=/tmp/sweep python3 stages/verify/gpu/reduction_sweep.py [--shape 128 4096 4095] [--dtypes fp32 fp16 bf16]
-writes $OUT/reduction-sweep.jsonl (one line per variant and dtype) and prints a table.
+        [--jobs JOBS.jsonl]
+writes $OUT/reduction-sweep.jsonl (one line per variant and dtype) and prints a table. --jobs adds the
+Triton candidates of a jobs file (render-precision-jobs.ts) for problem 47 at their own precision, timed the
+same way (ModelNew's forward under do_bench), so a template can be compared with the sweep's kernels
+outside the harness.
 """
 from __future__ import annotations
 
@@ -93,11 +97,33 @@ def run_variant(name, x, outer, r, inner, br, bn, warps, stages, split):
     return fn, y
 
 
+def job_variants(path: Path) -> dict[str, list[tuple[str, object]]]:
+    """{dtype: [(candidate_id, ModelNew instance)]} for the problem-47 Triton jobs of a jobs file."""
+    import importlib.util
+    import tempfile
+    found: dict[str, list[tuple[str, object]]] = {}
+    folder = Path(tempfile.mkdtemp(prefix="kf-sweep-"))
+    for line in path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        job = row.get("job")
+        if not job or job["backend"] != "triton" or not row["problem"].startswith("47_"):
+            continue
+        file = folder / f"{job['candidate_id']}.py"
+        file.write_text(job["kernel_source"], encoding="utf-8")  # Triton needs its kernels in a real file
+        spec = importlib.util.spec_from_file_location(file.stem, file)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        found.setdefault(job["precision"], []).append((job["candidate_id"], module.ModelNew().cuda()))
+    return found
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--shape", type=int, nargs=3, default=[128, 4096, 4095])
     p.add_argument("--dtypes", nargs="+", default=["fp32", "fp16", "bf16"])
+    p.add_argument("--jobs", type=Path, default=None)
     a = p.parse_args()
+    jobs = job_variants(a.jobs) if a.jobs else {}
     out = Path(os.environ.get("OUT", "/tmp/reduction-sweep"))
     out.mkdir(parents=True, exist_ok=True)
     outer, r, inner = a.shape
@@ -127,6 +153,20 @@ def main() -> None:
             except Exception as e:  # one variant the compiler refuses must not stop the sweep
                 line["error"] = f"{type(e).__name__}: {str(e)[:300]}"
             line["wall_s"] = round(time.time() - t0, 2)
+            rows.append(line)
+            print(json.dumps(line), flush=True)
+        for cid, model in jobs.get(dname, []):
+            line = {"dtype": dname, "variant": cid, "block_r": "-", "block_n": "-", "warps": "-", "stages": "-",
+                    "split": "-", "eager_ms": eager}
+            try:
+                with torch.no_grad():
+                    y = model(x)
+                    torch.cuda.synchronize()
+                    line["correct"] = bool(torch.allclose(y.float(), want, rtol=tol, atol=tol * 10))
+                    line["ms"] = do_bench(lambda: model(x), return_mode="median")
+                line["speedup"] = eager / line["ms"]
+            except Exception as e:
+                line["error"] = f"{type(e).__name__}: {str(e)[:300]}"
             rows.append(line)
             print(json.dumps(line), flush=True)
     (out / "reduction-sweep.jsonl").write_text("".join(json.dumps(l) + "\n" for l in rows), encoding="utf-8")
