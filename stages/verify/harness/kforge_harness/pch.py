@@ -28,6 +28,8 @@ How (`precompiled_header`, around the candidate's import):
   generation is no child of the worker, so it is not in them).
 - KFORGE_PCH=0 turns it off; KFORGE_PCH_DIR is the folder (default <build root>/ext/pch). Both are read
   at import, before any candidate runs, and passed on by the driver (sandbox.worker_env).
+- `prewarm` makes the PCHs of named flag sets at once, for a machine that knows its builds' flags ahead
+  (the test suite starts it when the tests start: a cold CI run had its first PCH only after 5 minutes).
 """
 from __future__ import annotations
 
@@ -269,6 +271,38 @@ def generate(root: Path, cxx: str, flags: list[str], wait: bool = False) -> str:
             os.close(f)
 
 
+def torch_cflags(extra_cflags: Sequence[str], name: str = "kforge_pch") -> list[str]:
+    """The cflags torch writes into build.ninja for a cpu load_inline build with these extra_cflags, less
+    the extension's name define: what a PCH's key is made of (torch's own code; nothing is compiled)."""
+    from torch.utils import cpp_extension
+
+    real = cpp_extension._write_ninja_file
+    seen: dict[str, Any] = {}
+
+    def capture(*args: Any, **kwargs: Any) -> None:
+        seen.update(inspect.signature(real).bind(*args, **kwargs).arguments)
+
+    cpp_extension._write_ninja_file = capture
+    try:
+        cpp_extension._write_ninja_file_to_build_library(
+            path="/nonexistent/build.ninja", name=name, sources=["/nonexistent/main.cpp"],
+            extra_cflags=list(extra_cflags), extra_cuda_cflags=[], extra_ldflags=[], extra_include_paths=[],
+            with_cuda=False, is_standalone=False)
+    finally:
+        cpp_extension._write_ninja_file = real
+    flags = [str(f).strip() for f in seen.get("cflags") or []]  # as cflags_for sees them
+    return [f for f in flags if not f.startswith(NAME_DEFINE)]
+
+
+def prewarm(root: Path, flag_sets: Sequence[Sequence[str]], cxx: str | None = None) -> list[str]:
+    """Make, in order and now, the PCH of each set of extra_cflags (as a candidate passes them to
+    load_inline): for a machine that knows which flag sets its builds are about to use (the test suite,
+    test/support/global-setup.ts), so the first builds get it too, not only those after a set recurred.
+    What happened to each set, in a word (generate's)."""
+    compiler = cxx or os.environ.get("CXX", "c++")
+    return [generate(root, compiler, torch_cflags(s), wait=True) for s in flag_sets]
+
+
 def _children_cpu_s() -> float:
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
@@ -306,7 +340,12 @@ def precompiled_header(candidate_dir: Path | None) -> Iterator[None]:
 
 
 def _main(argv: list[str]) -> None:
-    """`python -m kforge_harness.pch ROOT CXX FLAGS_JSON`: fork, and make the PCH in the child."""
+    """`python -m kforge_harness.pch ROOT CXX FLAGS_JSON`: fork, and make the PCH in the child.
+    `python -m kforge_harness.pch --prewarm ROOT SETS_JSON`: prewarm (in this process: its caller detaches it)."""
+    if argv[0] == "--prewarm":
+        if enabled():
+            prewarm(Path(argv[1]), [[str(f) for f in s] for s in json.loads(argv[2])])
+        return
     root, cxx, flags = Path(argv[0]), argv[1], json.loads(argv[2])
     if os.fork() != 0:
         os._exit(0)  # the worker waits for this process only

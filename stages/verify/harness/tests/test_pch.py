@@ -185,20 +185,10 @@ class CommandTest(unittest.TestCase):
             self.assertEqual(pch.pch_root(Path("/b/ext/abc")), Path("/b/ext/pch"))
 
 
-def torch_cflags(name: str, extra: list[str]) -> list[str]:
-    """The flags torch 1.13/2.x writes into build.ninja for a cpu load_inline build (its own code, no compile)."""
-    seen: dict[str, list[str]] = {}
-    with mock.patch.object(cpp_extension, "_write_ninja_file", lambda **kw: seen.update(cflags=kw["cflags"])):
-        cpp_extension._write_ninja_file_to_build_library(
-            path="/nonexistent/build.ninja", name=name, sources=["/nonexistent/main.cpp"], extra_cflags=extra,
-            extra_cuda_cflags=[], extra_ldflags=[], extra_include_paths=[], with_cuda=False, is_standalone=False)
-    return [f.strip() for f in seen["cflags"]]
-
-
 class TorchBuildTest(unittest.TestCase):
     def test_a_load_inline_build_compiles_with_the_torch_header_and_works(self):
         root = Path(os.environ.get(pch.DIR_ENV) or tempfile.mkdtemp(prefix="kforge-pch-root-"))
-        flags = [f for f in torch_cflags("kf_pch_probe", ["-O3"]) if not f.startswith(pch.NAME_DEFINE)]
+        flags = pch.torch_cflags(["-O3"], "kf_pch_probe")
         # What a recurring flag set gets in the background; here made (or waited for) by the test itself.
         # The test suite's fixtures compile with these flags too: it is theirs, made once per machine.
         self.assertIn(pch.generate(root, CXX, flags, wait=True), ("made", "ready"))
@@ -221,6 +211,16 @@ class TorchBuildTest(unittest.TestCase):
         shown = subprocess.run(["/bin/sh", "-c", f"{CXX} {cflags} -H -fsyntax-only {shlex.quote(str(ninja.parent / 'main.cpp'))}"],
                                capture_output=True, text=True, check=True).stderr.splitlines()
         self.assertTrue(shown and shown[0].startswith("! ") and shown[0].endswith(".gch"), shown[:3])
+
+    def test_prewarm_makes_the_header_a_build_with_those_flags_uses(self):
+        # The same shared folder as above: the test suite's global setup prewarms these sets there, so this
+        # waits for that generation or finds it made, instead of paying for another.
+        root = Path(os.environ.get(pch.DIR_ENV) or tempfile.mkdtemp(prefix="kforge-pch-root-"))
+        self.assertIn(pch.prewarm(root, [["-O3"]], CXX)[0], ("made", "ready"))
+        flags = pch.torch_cflags(["-O3"], "kf_any_name")
+        self.assertTrue(pch.ready(folder_of(root, flags)))
+        self.assertNotIn("-O3", pch.torch_cflags([], "kf_any_name"))
+        self.assertEqual(flags[-1], "-O3")  # the candidate's flags last, as torch writes them
 
 
 if __name__ == "__main__":
