@@ -29,11 +29,13 @@ import { TEST_BUILD_ROOT } from '../harness/jobs.ts';
 const HARNESS_DIR = fileURLToPath(new URL('../../stages/verify/harness/', import.meta.url));
 
 /**
- * The extra_cflags of the suite's cpu builds, most builds first (counted over a cold CI run's build.ninja
- * files, 2026-12-02: 22 builds with the builtin cpu templates' CPU_FLAGS, 15 with -O3 alone (fixtures), 7
- * with none). A set not listed still gets its header once it recurs.
+ * The extra_cflags of the test run's cpu builds (counted over a cold CI run's build.ninja files,
+ * 2026-12-02: 22 builds with the builtin cpu templates' CPU_FLAGS, spread over the run; 15 with -O3 alone,
+ * most of them the suites' fixtures, which build first; 7 with none). The suites' fixtures whose C++ has no
+ * reason for other flags compile with -O3, so one header serves them. -O3 first: its builds come first.
+ * A set not listed still gets its header once it recurs.
  */
-const PREWARM_FLAG_SETS = [CPU_FLAGS, ['-O3'], []];
+const PREWARM_FLAG_SETS = [['-O3'], CPU_FLAGS, []];
 
 /** Starts the harness's pch prewarm detached (its own session): no test waits for it, and a header that is
  * not ready yet only means a build compiles without it. */
