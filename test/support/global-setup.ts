@@ -10,10 +10,10 @@
  *   (build-limit's) uses a source no other run has;
  * - one folder of precompiled torch/extension.h headers (KFORGE_PCH_DIR, the harness's pch.py), beside the
  *   keyed builds and kept across runs like them: made in the background once a set of compile flags
- *   recurs (~55 s of CPU), each later compile with those flags takes ~17 s of CPU less (of ~35). The flag
- *   sets the suite's cpu builds use are prewarmed here, in the background, at once: on a cold 2-core CI
- *   run the first header was otherwise ready after 5 minutes and the third after 12 (each ~85 s of CPU,
- *   ~210 s of wall under load), so about half the builds that could use one did not.
+ *   recurs (~55 s of CPU quiet, ~85 s in a loaded CI run), each later compile with those flags takes
+ *   ~17 s of CPU less (of ~35). The flag sets the tests' cpu builds use are prewarmed here, in the
+ *   background, at once: on a cold 2-core CI run the first header was otherwise ready after 5 minutes and
+ *   the third after 12 (~210 s of wall each under load), so about half the builds that could use one did not.
  * Whichever test comes first does the work, so no file depends on another having run. The peaks file is
  * fresh per run.
  */

@@ -11,7 +11,7 @@ import type { Params } from './kernel-parts.ts';
 import { TRANSCENDENTAL } from './ops.ts';
 
 // v2: triton templates, fp16/bf16 CUDA elementwise; v3: Triton elementwise ideas reordered, Triton middle-dim
-// reductions with column tiles fastest across programs
+// reductions with column tiles fastest across programs and a split form first
 export const CATALOGUE_VERSION = 'builtin-catalogue-v3';
 
 export interface CatalogueIdea {
