@@ -36,6 +36,7 @@ export async function createVerifier(config: RunConfig, o: CreateVerifierOptions
     python: o.python,
     workers: v.workers,
     cpuThreads: v.cpu_threads,
+    ...(v.device_share ? { deviceShare: v.device_share } : {}),
     buildTimeoutS: v.build_timeout_s,
     buildRoot: path.resolve(config.cache.dir, 'builds'),
     scratchRoot: path.resolve(runLayout(o.runDir).scratchDir),

@@ -96,6 +96,10 @@ const verifySchema = z
     /** Candidate processes at once (builds overlap; timing is one at a time per device). */
     workers: z.number().int().positive().default(2),
     cpu_threads: z.number().int().positive().default(1),
+    /** Candidates whose construction and correctness checks may share one device at once (each
+     * NaN-poisons at most its 1/N of the memory); timing and profiling stay exclusive (the harness's
+     * PROTOCOL.md, "Device locks"). Default: 1 here (all exclusive); a `kforge worker`'s concurrency there. */
+    device_share: z.number().int().positive().optional(),
     compile_reference: z.boolean().default(false),
     /** Python with torch; default: $KFORGE_PYTHON, python3, /usr/bin/python3. */
     python: z.string().optional(),

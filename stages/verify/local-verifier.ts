@@ -30,6 +30,8 @@ export interface LocalVerifierOptions {
   scratchRoot: string;
   /** torch threads per worker on the cpu backend. */
   cpuThreads?: number;
+  /** Candidates whose correctness checks may share a device at once; timing stays exclusive (default 1). */
+  deviceShare?: number;
   /** Seconds an extension build may take; a job's timeout_s does not count build time (default 900). */
   buildTimeoutS?: number;
   /** Address-space limit per cpu worker, MiB (default 16384; 0: none). */
@@ -151,6 +153,7 @@ export class LocalVerifier implements DescribedVerifier {
     if (o.cudaArch) args.push('--cuda-arch', o.cudaArch);
     if (o.workers) args.push('--workers', String(o.workers));
     if (o.cpuThreads) args.push('--cpu-threads', String(o.cpuThreads));
+    if (o.deviceShare) args.push('--device-share', String(o.deviceShare));
     if (o.buildTimeoutS) args.push('--build-timeout', String(o.buildTimeoutS));
     if (o.memoryMb !== undefined) args.push('--memory-mb', String(o.memoryMb));
     if (o.keepScratch) args.push('--keep-scratch');

@@ -47,8 +47,10 @@ beforeAll(async () => {
   scratchRoot = path.join(dir, 'scratch');
   const jobsFile = path.join(dir, 'jobs.jsonl');
   writeFileSync(jobsFile, jobs.map((j) => JSON.stringify(j)).join('\n') + '\n');
+  // --device-share 2: the two workers check correctness side by side and take the device's lock
+  // exclusively only to time (device_lock.py); the other driver runs of the suite keep the default of 1.
   const r = await execa(python, [HARNESS_SCRIPT, '--jobs', jobsFile, '--workers', '2', '--build-root', TEST_BUILD_ROOT,
-    '--scratch-root', scratchRoot, '--keep-scratch', '--cpu-threads', '1'], {
+    '--scratch-root', scratchRoot, '--keep-scratch', '--cpu-threads', '1', '--device-share', '2'], {
     env: { ...process.env, OPENAI_API_KEY: SECRET, KFORGE_TEST_TOKEN: SECRET },
     reject: false,
   });
@@ -90,6 +92,9 @@ describe('verify.py --jobs (cpu backend)', () => {
     expect(r.atol).toBe(1e-4);
     expect(r.env.torch_version).toMatch(/^\d+\.\d+/);
     expect(r.env.device_name).toBeTruthy();
+    // Shared for construction and correctness, exclusive from timing on: the exclusive part is the smaller.
+    expect(r.gpu_exclusive_s).toBeGreaterThan(0);
+    expect(r.gpu_busy_s).toBeGreaterThan(r.gpu_exclusive_s!);
   });
 
   it('fails wrong values at correctness with the error recorded', () => {

@@ -23,6 +23,7 @@ interface WorkerArgs {
   buildStore?: string;
   buildConcurrency?: number;
   cudaArch?: string;
+  deviceShare?: number;
 }
 
 export const workerCommand: CommandModule<object, WorkerArgs> = {
@@ -42,6 +43,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       .option('build-store', { type: 'string', describe: 'content-addressed build store shared by build and device workers (default verify.queue.build_store; none: device workers build themselves)' })
       .option('build-concurrency', { type: 'number', describe: 'builds at once on this host (role build/all; default: cores - 1)' })
       .option('cuda-arch', { type: 'string', describe: 'build workers, cuda: the GPU arch the device workers have, e.g. 9.0 (without it CUDA builds are left to the device step)' })
+      .option('device-share', { type: 'number', describe: 'device steps whose correctness checks may share a GPU at once (timing stays exclusive; default verify.device_share, else --concurrency; 1: each whole step exclusive)' })
       .option('lock-s', { type: 'number', default: 30, describe: "seconds without a sign of life before a worker's job is given to another" }) as unknown as Argv<WorkerArgs>,
   handler: async (args: ArgumentsCamelCase<WorkerArgs>) => {
     const config = await loadRunConfig({
@@ -59,6 +61,8 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
     // Without a store there is nowhere to put builds: role all is then a device worker running whole jobs.
     const roles = args.role === 'all' ? (buildStore ? (['build', 'gpu'] as const) : (['gpu'] as const)) : ([args.role] as const);
     if (args.buildConcurrency !== undefined && !(args.buildConcurrency >= 1)) throw new UsageError('--build-concurrency takes at least 1');
+    if (args.deviceShare !== undefined && !(Number.isInteger(args.deviceShare) && args.deviceShare >= 1)) throw new UsageError('--device-share takes a whole number, at least 1');
+    const deviceShare = args.deviceShare ?? v.device_share;
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const running = await startFleetWorker({
       url: v.queue.url, name: v.queue.name, device: v.queue.device, backend: v.backend, roles: [...roles], gpus, lockMs: Math.round(args.lockS * 1000),
@@ -67,6 +71,7 @@ export const workerCommand: CommandModule<object, WorkerArgs> = {
       buildConcurrency: args.buildConcurrency ?? Math.max(1, os.availableParallelism() - 1),
       ...(buildStore ? { buildStore: path.resolve(buildStore) } : {}),
       ...(args.cudaArch ? { cudaArch: args.cudaArch } : {}),
+      ...(deviceShare ? { deviceShare } : {}),
       python: await findPython(v.python), cpuThreads: v.cpu_threads, buildTimeoutS: v.build_timeout_s,
       buildRoot: path.resolve(config.cache.dir, 'builds'), scratchRoot: path.join(os.tmpdir(), `kforge-worker-scratch-${process.pid}`), log,
     });

@@ -138,6 +138,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="GPU steps in flight on the one GPU: the harness's device lock keeps measurement exclusive, "
                         "the others start, import torch and load from the store meanwhile (measured on the H200 "
                         "with 1: 15-29 s of wall per step for 3-12 s of device time, so the device idled)")
+    p.add_argument("--device-share", type=int, default=None,
+                   help="GPU steps whose correctness checks may share the GPU at once (default: the worker's, "
+                        "its --concurrency; 1: each step's whole measurement exclusive, as before 0.3.4)")
     p.add_argument("--cuda-arch", default=None, help="arch the builds target, e.g. 9.0 (default: the GPU's)")
     p.add_argument("--deadline", type=float, default=540.0, help="seconds for the whole script")
     p.add_argument("--work", type=Path, default=WORK, help="Redis data, build store, results: kept for a rerun")
@@ -164,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         build = [node, *cli, *common, "--role", "build", "--build-concurrency", str(args.build_workers),
                  *(["--cuda-arch", arch] if arch else [])]
         gpu = [node, *cli, *common, "--role", "gpu", "--concurrency", str(args.gpu_concurrency),
+               *(["--device-share", str(args.device_share)] if args.device_share else []),
                *(["--gpus", args.gpu] if args.backend == "cuda" else [])]
         for what, cmd in (("build", build), ("gpu", gpu)):
             print("+", " ".join(cmd), file=sys.stderr, flush=True)

@@ -75,7 +75,7 @@ def kernel_sum_ms(fn: Callable[[], Any], device: Any, calls: int = 10) -> float 
 
 def measure_one(task: dict[str, Any]) -> dict[str, Any]:
     """In the child process: load both models, time them ref, cand, cand, ref (a drift lands on both)."""
-    from kforge_harness import arch_flags, building, inputs, loading, sandbox
+    from kforge_harness import arch_flags, building, inputs, device_lock, loading
     import torch
 
     source = task["kernel_source"]
@@ -96,8 +96,8 @@ def measure_one(task: dict[str, Any]) -> dict[str, Any]:
     inputs.seed_everything(task["seed"])
     cand = model_new(*init).to(device)
     x = inputs.make_inputs(ref_module, INPUT_SEED, device)
-    lock = sandbox.lock_path(Path(task["lock_dir"]), task["backend"], os.environ.get("CUDA_VISIBLE_DEVICES"))
-    sandbox.hold_device_lock(lock, lambda: None, lambda: None)  # released when this process exits
+    lock = device_lock.lock_path(Path(task["lock_dir"]), task["backend"], os.environ.get("CUDA_VISIBLE_DEVICES"))
+    device_lock.hold_device_lock(lock, lambda: None, lambda: None)  # released when this process exits
     with torch.no_grad():
         r1, c1 = bench(lambda: ref(*x), cuda), bench(lambda: cand(*x), cuda)
         c2, r2 = bench(lambda: cand(*x), cuda), bench(lambda: ref(*x), cuda)

@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--backends", default="cuda,cpu")
     p.add_argument("--only", default="", help="comma-separated: run fixtures whose file contains one of these")
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--device-share", type=int, default=1,
+                   help="candidates whose correctness checks share a device at once (the driver's option)")
     p.add_argument("--build-root", type=Path, default=Path(tempfile.gettempdir()) / "kforge-suite-builds")
     args = p.parse_args(argv)
     manifest = json.loads(args.manifest.read_text(encoding="utf-8"))
@@ -110,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     entries = [e for e in manifest["fixtures"] if e["backend"] in backends and any(o in e["file"] for o in only)]
     jobs = [job_for(e, args.manifest.parent) for e in entries]
     driver = Driver(DriverOptions(build_root=args.build_root.resolve(),
-                                  scratch_root=Path(tempfile.mkdtemp(prefix="kforge-suite-")), workers=args.workers))
+                                  scratch_root=Path(tempfile.mkdtemp(prefix="kforge-suite-")), workers=args.workers,
+                                  device_share=max(1, args.device_share)))
     results: dict[str, dict[str, Any]] = {}
 
     def on_result(r: dict[str, Any]) -> None:

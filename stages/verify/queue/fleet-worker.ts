@@ -30,7 +30,8 @@ import { checkRedis, queueConnection } from './redis-connection.ts';
 export interface FleetWorkerOptions extends Omit<QueueAddress, 'backend'>, Omit<LocalVerifierOptions, 'workers' | 'env' | 'onLog'> {
   backend: Backend;
   roles: WorkerRole[];
-  /** Device steps at once per GPU (per host on cpu); timing stays exclusive per device (the harness's lock). */
+  /** Device steps at once per GPU (per host on cpu); timing stays exclusive per device (the harness's lock).
+   * `deviceShare` (default: this) is how many of them may check correctness on the device at once. */
   concurrency: number;
   /** Builds at once on this host (role build). */
   buildConcurrency: number;
@@ -81,7 +82,10 @@ async function startSlot(o: FleetWorkerOptions, slot: Slot): Promise<{ info: Wor
   const { gpu, role } = slot;
   const env = gpu === null ? { ...process.env } : { ...process.env, CUDA_VISIBLE_DEVICES: gpu };
   const tag = `${role}${gpu === null ? '' : ` gpu ${gpu}`}`;
-  const verifier = new LocalVerifier({ ...o, workers: slot.concurrency, env, onLog: (l) => o.log(`[harness ${tag}] ${l}`) });
+  // A device worker's candidates check correctness side by side (timing stays exclusive): by default as
+  // many as it runs at once, or its imports and checks would queue behind one another's measurements.
+  const deviceShare = o.deviceShare ?? slot.concurrency;
+  const verifier = new LocalVerifier({ ...o, workers: slot.concurrency, deviceShare, env, onLog: (l) => o.log(`[harness ${tag}] ${l}`) });
   // An interpreter or device that cannot even describe itself: fail at start, not job by job.
   const environment = await verifier.environment(o.backend);
   const info: WorkerInfo = {

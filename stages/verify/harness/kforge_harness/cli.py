@@ -50,6 +50,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="content-addressed extension builds shared by build and GPU workers (PROTOCOL.md)")
     p.add_argument("--cuda-arch", default=os.environ.get("KFORGE_CUDA_ARCH"),
                    help="build phase: the GPU arch to compile CUDA candidates for, e.g. 9.0 (the GPU workers')")
+    p.add_argument("--device-share", type=int, default=1,
+                   help="candidates whose construction and correctness checks may share one device at once (each "
+                        "NaN-poisons at most its 1/N of the device's memory); timing and profiling stay exclusive. "
+                        "1 (default): a candidate's whole measurement is exclusive. At most --workers is useful")
     p.add_argument("--cpu-threads", type=int, default=1, help="torch threads per worker on the cpu backend")
     p.add_argument("--memory-mb", type=int, default=16384, help="address-space limit per cpu worker (0: none)")
     p.add_argument("--keep-scratch", action="store_true")
@@ -185,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         memory_mb=args.memory_mb or None, keep_scratch=args.keep_scratch,
         network_isolation=not args.no_network_isolation, parent_pid=args.parent_pid,
         phase=args.phase, build_store=args.build_store.resolve() if args.build_store else None,
-        cuda_arch=args.cuda_arch,
+        cuda_arch=args.cuda_arch, device_share=max(1, args.device_share),
     ))
     earlier = _results_so_far(args.out) if args.resume else []
     done = {r["candidate_id"] for r in earlier}

@@ -58,6 +58,8 @@ class DriverOptions:
     phase: str | None = None
     build_store: Path | None = None
     cuda_arch: str | None = None  # the build phase's CUDA target, e.g. '9.0'
+    # Candidates whose correctness may share a device at once (device_lock.py); timing stays exclusive.
+    device_share: int = 1
 
 
 def _safe_name(text: str) -> str:
@@ -180,7 +182,8 @@ class Driver:
         if job.phase == "build":
             env["CUDA_VISIBLE_DEVICES"] = ""  # builds never touch a GPU, on a GPU host or not
         log_path = scratch / "worker.log"
-        worker_args = ["--lock-dir", str(o.lock_dir), "--build-dir", str(ext_dir), "--cpu-threads", str(o.cpu_threads)]
+        worker_args = ["--lock-dir", str(o.lock_dir), "--build-dir", str(ext_dir), "--cpu-threads", str(o.cpu_threads),
+                       "--device-share", str(o.device_share)]
         if not o.network_isolation:
             worker_args.append("--no-network-isolation")
         if o.build_store is not None:

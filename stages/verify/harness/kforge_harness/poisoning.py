@@ -2,7 +2,8 @@
 
 A candidate that returns a recycled block (the reference's output left in the cache), reads memory it
 never wrote (torch::empty, partly filled) or whose launch silently failed then returns NaN, not the
-answer by luck. CUDA: every kind of free device memory is filled; CPU: blocks of the outputs' sizes.
+answer by luck. CUDA: every kind of free device memory is filled (fresh memory up to the worker's slice
+when candidates share the device); CPU: blocks of the outputs' sizes.
 """
 from __future__ import annotations
 
@@ -20,10 +21,31 @@ POISON_MARGIN_BYTES = 2 << 30
 SETTLE_S = 15.0
 _mem_get_info = getattr(torch.cuda, "mem_get_info", None)
 _sleep = time.sleep
+# Candidates checked on this device at once (the worker's --device-share, device_lock.py). Each fills at
+# most its share of the device: filling all of it would take the others' memory and hand them its NaN.
+_device_share = 1
+
+
+def set_device_share(n: int) -> None:
+    global _device_share
+    _device_share = max(1, n)
+
+
+def fresh_fill_budget(free: int, total: int, share: int) -> int:
+    """Bytes of fresh device memory one poisoning may fill: what is free but the margin, and with a share
+    above 1 at most its slice of the device (total / share, less the margin). The blocks of the outputs'
+    sizes and the process's own cached free blocks are filled whatever this says: those are where a
+    recycled answer comes from; the fresh fill keeps a candidate's further allocations (intermediates,
+    a workspace) on NaN instead of on the driver's pages."""
+    budget = free - POISON_MARGIN_BYTES
+    if share > 1:
+        budget = min(budget, total // share - POISON_MARGIN_BYTES)
+    return max(0, budget)
 
 
 def wait_for_released_memory(device: torch.device) -> None:
-    """Wait, lock in hand, until at least half the device is free again (at most SETTLE_S).
+    """Wait, lock in hand, until at least half the device is free again (at most SETTLE_S); with a device
+    share above 1, half of this worker's share (the others sharing it hold theirs).
 
     The device lock (an flock) goes when its holder's file descriptors close at exit, and the driver
     can still be tearing down that process's context then: seen on the H200, a candidate that hoarded
@@ -41,7 +63,7 @@ def wait_for_released_memory(device: torch.device) -> None:
     while True:
         try:
             free, total = _mem_get_info(device)
-            if free >= total // 2:
+            if free >= total // (2 * _device_share):
                 return
         except RuntimeError:  # torch.AcceleratorError (2.x) and torch 1.x's CUDA errors are RuntimeErrors
             if time.monotonic() >= deadline:
@@ -70,11 +92,12 @@ def poison_free_memory(device: torch.device, block_bytes: list[int]) -> None:
             chunks.append(torch.full((size // 4,), float("nan"), dtype=torch.float32, device=device))
         for size in sorted(_free_cached_block_sizes(device)):
             chunks.append(torch.full((size // 4,), float("nan"), dtype=torch.float32, device=device))
-        free, _ = torch.cuda.mem_get_info(device)
-        while free > POISON_MARGIN_BYTES + 1024:
-            n = min(POISON_CHUNK_BYTES, free - POISON_MARGIN_BYTES)
+        free, total = torch.cuda.mem_get_info(device)
+        budget = fresh_fill_budget(free, total, _device_share)
+        while budget > 1024:
+            n = min(POISON_CHUNK_BYTES, budget)
             chunks.append(torch.full((n // 4,), float("nan"), dtype=torch.float32, device=device))
-            free -= n
+            budget -= n
     except RuntimeError:
         pass  # out of memory: what we filled is enough
     torch.cuda.synchronize(device)

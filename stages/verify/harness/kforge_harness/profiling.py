@@ -77,6 +77,20 @@ def _unique(names: list[str]) -> list[str]:
     return seen[:MAX_NAMES]
 
 
+def prepare(device: torch.device, candidate_build_dir: Path | None, kernel_source: str | None,
+            own_names: set[str]) -> set[str]:
+    """What profiling needs that is not measurement, done before the exclusive lock: the profiler's
+    first start (CUPTI's initialisation, the bulk of a first profile) and the candidate's own kernel
+    names (nm / cuobjdump over its build folder). Returns those names for profile_forward's `own_names`."""
+    if device.type != "cuda" or not torch.cuda.is_available():
+        return set(own_names)
+    _profiler_works(device)
+    own = own_kernel_names(Path(candidate_build_dir)) if candidate_build_dir else set()
+    if kernel_source:
+        own |= global_functions(kernel_source)
+    return own | own_names
+
+
 def profile_forward(model: Any, inputs: list, device: Any, candidate_build_dir: Any,
                     reference_model: Any = None, kernel_source: str | None = None,
                     own_names: set[str] | None = None) -> dict[str, Any]:

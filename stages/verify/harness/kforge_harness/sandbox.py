@@ -1,5 +1,5 @@
 """Process isolation for one candidate: environment allow-list, session/process group, limits,
-network namespace, and the per-device lock that serialises timing.
+network namespace (the per-device lock is device_lock.py).
 
 What it cannot stop: a candidate that deliberately forks into a new session escapes the group kill,
 and one running as root could undo its own limits. It is a fence against accidents and casual
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
-import fcntl
 import os
 import resource
 import signal
@@ -131,22 +130,3 @@ def isolate_network() -> bool:
         return before is not None and os.readlink("/proc/self/ns/net") != before
     except OSError:
         return False
-
-
-def lock_path(lock_dir: Path, backend: str, visible_devices: str | None) -> Path:
-    key = "cpu" if backend == "cpu" else f"cuda-{(visible_devices or 'all').replace(',', '_')}"
-    return lock_dir / f"device-{key}.lock"
-
-
-def hold_device_lock(path: Path, on_wait: Callable[[], None], on_acquired: Callable[[], None]) -> None:
-    """Exclusive flock: one candidate measures on a device at once. Never released by hand: it goes when
-    the worker process ends, after the process's memory does (a candidate that keeps every GPU byte in a
-    global would otherwise still hold it while the next candidate, lock in hand, allocates its inputs)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)  # kept open on purpose until exit
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        on_wait()
-        fcntl.flock(fd, fcntl.LOCK_EX)
-    on_acquired()

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from . import sandbox  # light (no torch): the parent check below runs before torch's seconds of import
 
@@ -46,7 +46,7 @@ _TRUSTED = tampering.snapshot()
 import torch  # noqa: E402
 import torch.utils.cpp_extension  # noqa: E402,F401  (its import-time warnings are not build output)
 
-from . import arch_flags, backends, build_phase, building, environment, evaluation, loading, problem_facts, profiling  # noqa: E402
+from . import arch_flags, backends, build_phase, building, device_lock, environment, evaluation, loading, problem_facts, profiling  # noqa: E402
 from .build_store import BuildStore  # noqa: E402
 from . import poisoning, precision, speed_of_light, static_check, triton_launches, triton_support  # noqa: E402
 from .flags import SUSPECT_FLAGS  # noqa: E402
@@ -123,23 +123,31 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
         raise evaluation.Stop("load", str(e)) from e
     channel.send("partial", result=result)  # evidence survives a later crash
 
-    lock = sandbox.lock_path(Path(args.lock_dir), device.type, os.environ.get("CUDA_VISIBLE_DEVICES"))
-    # Held until this process ends (see hold_device_lock): the worker's last act is os._exit.
-    sandbox.hold_device_lock(lock, lambda: channel.send("lock_wait"), lambda: channel.send("lock_acquired"))
-    took = time.monotonic()
+    # Held until this process ends (device_lock.py): the worker's last act is os._exit. With a device
+    # share above 1, correctness runs under the shared lock beside other candidates' and timing takes
+    # the exclusive one (_measure); with 1, the whole measurement is exclusive.
+    lock = device_lock.DeviceLock(device_lock.lock_path(Path(args.lock_dir), device.type, os.environ.get("CUDA_VISIBLE_DEVICES")),
+                                  lambda: channel.send("lock_wait"), lambda: channel.send("lock_acquired"))
+    share = max(1, args.device_share)
+    poisoning.set_device_share(share)
+    lock.shared() if share > 1 else lock.exclusive()
     try:
         poisoning.wait_for_released_memory(device)
         own_triton = triton_support.module_kernels(cand_module) | triton_support.declared_kernels(job.kernel_source) \
             if triton_version else set()
         _measure(job, ref_module, model_new, device, Path(args.build_dir), result, flags, channel,
-                 (triton_version, own_triton))
+                 (triton_version, own_triton), lock.exclusive)
     finally:
-        result["gpu_busy_s"] = result["gpu_exclusive_s"] = round(time.monotonic() - took, 3)
+        busy, exclusive = lock.held_s()
+        result["gpu_busy_s"], result["gpu_exclusive_s"] = round(busy, 3), round(exclusive, 3)
 
 
 def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.device, build_dir: Path,
              result: dict[str, Any], flags: list[str], channel: StatusChannel,
-             triton: tuple[str | None, set[str]] = (None, set())) -> None:
+             triton: tuple[str | None, set[str]] = (None, set()),
+             exclusive: Callable[[], None] = lambda: None) -> None:
+    """Construction, problem facts and correctness (shared with other candidates when the device is),
+    then `exclusive()`, then timing, profiling and the floor: what another process's kernels would be in."""
     # KernelBench's precision: float inputs, init inputs and both models' parameters in its dtype.
     dtype = precision.torch_dtype(job.precision)
     make_inputs = input_maker(ref_module, device, dtype)
@@ -172,6 +180,8 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
     evaluation.run_correctness(job, ref_model, cand_model, make_inputs, device, result, flags)
     result["correct"] = True
     channel.send("partial", result={**result, "flags": sorted(set(flags))})
+    own_names = profiling.prepare(device, build_dir, job.kernel_source, own_triton)  # CPU work and CUPTI's start
+    exclusive()
     inputs = evaluation.run_timing(job, ref_model, cand_model, make_inputs, device, result, flags)
 
     try:
@@ -180,8 +190,7 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
                 lambda: evaluation.call(cand_model, inputs, device, "ModelNew.forward (launch count)"))
             prof = triton_launches.judge_launches(launches)
         else:
-            prof = profiling.profile_forward(cand_model, inputs, device, build_dir, reference_model=ref_model,
-                                              kernel_source=job.kernel_source, own_names=own_triton)
+            prof = profiling.profile_forward(cand_model, inputs, device, None, reference_model=ref_model, own_names=own_names)
         result["kernels_launched"] = list(prof.get("kernels_launched") or [])
         result["own_kernel_share"] = finite_or_none(prof.get("own_kernel_share"))
         result["gpu_kernel_time_ms"] = finite_or_none(prof.get("gpu_kernel_time_ms"))
@@ -245,6 +254,8 @@ def main(argv: list[str] | None = None, job_text: str | None = None) -> None:
     p.add_argument("--build-store", default=None, help="the build store (build_store.py); phases build and gpu")
     p.add_argument("--cuda-arch", default=None, help="build phase: the GPU arch to compile CUDA for, e.g. 9.0")
     p.add_argument("--cpu-threads", type=int, default=1)
+    p.add_argument("--device-share", type=int, default=1,
+                   help="candidates whose correctness may share the device at once (device_lock.py); 1: all exclusive")
     p.add_argument("--no-network-isolation", action="store_true")
     p.add_argument("--driver-pid", type=int, default=None, help="see _driver_pid")
     args = p.parse_args(argv)

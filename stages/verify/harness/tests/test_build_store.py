@@ -171,6 +171,7 @@ class PhasesTest(unittest.TestCase):
         self.assertEqual(gpu["build_cpu_s"], next(r for r in pair if r["build_source"] == "built_here")["build_cpu_s"])
         self.assertIsNotNone(gpu["load_s"])
         self.assertIsNotNone(gpu["gpu_busy_s"])
+        self.assertEqual(gpu["gpu_busy_s"], gpu["gpu_exclusive_s"])  # device share 1: all of it exclusive
         self.assertEqual(single["relu_ok"]["phase"], "all")
         self.assertEqual(verdict(gpu), verdict(single["relu_ok"]))
         self.assertTrue(gpu["correct"])
