@@ -32,6 +32,8 @@ export interface LocalVerifierOptions {
   cpuThreads?: number;
   /** Candidates whose correctness checks may share a device at once; timing stays exclusive (default 1). */
   deviceShare?: number;
+  /** Niceness added to the driver and everything it starts (default 0). */
+  nice?: number;
   /** Seconds an extension build may take; a job's timeout_s does not count build time (default 900). */
   buildTimeoutS?: number;
   /** Address-space limit per cpu worker, MiB (default 16384; 0: none). */
@@ -154,6 +156,7 @@ export class LocalVerifier implements DescribedVerifier {
     if (o.workers) args.push('--workers', String(o.workers));
     if (o.cpuThreads) args.push('--cpu-threads', String(o.cpuThreads));
     if (o.deviceShare) args.push('--device-share', String(o.deviceShare));
+    if (o.nice) args.push('--nice', String(o.nice));
     if (o.buildTimeoutS) args.push('--build-timeout', String(o.buildTimeoutS));
     if (o.memoryMb !== undefined) args.push('--memory-mb', String(o.memoryMb));
     if (o.keepScratch) args.push('--keep-scratch');

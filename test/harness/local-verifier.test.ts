@@ -2,7 +2,7 @@
  * LocalVerifier: one long-lived `verify.py --stdin` driver, many concurrent verify() calls matched
  * back by candidate_id, and named errors when the driver is gone.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -62,6 +62,18 @@ describe('LocalVerifier', () => {
     }
     const dead = new LocalVerifier({ python: '/bin/false', buildRoot: TEST_BUILD_ROOT, scratchRoot });
     await expect(dead.environment('cpu')).rejects.toBeInstanceOf(VerifierDiedError);
+  });
+
+  it('nices the driver (and so what it starts) when asked: a build worker yields the CPU to measurements', async () => {
+    const v = new LocalVerifier({ python, nice: 5, buildRoot: TEST_BUILD_ROOT, scratchRoot });
+    try {
+      expect((await v.verify(reluJob('no_model_new'))).fail_stage).toBe('load');
+      const stat = readFileSync(`/proc/${String(v.driverPid)}/stat`, 'utf8');
+      const nice = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]); // field 19 of proc(5)
+      expect(nice).toBe(Math.min(19, os.getPriority() + 5));
+    } finally {
+      await v.close();
+    }
   });
 
   it('refuses jobs after close()', async () => {

@@ -12,7 +12,8 @@ dev set's candidates, chosen as fidelity.py chooses them (select(), job_for()), 
 `kforge fleet verify --split-builds`. Under --out: results.jsonl (the harness's result dicts, as
 fidelity.py's fidelity.jsonl) and fleet.json (per candidate GPU-busy s, build CPU-s and wall; the run's
 wall and its floor max(sum build CPU-s / cores, sum GPU-busy s)). --work keeps Redis, the build store
-and the results, so the same command after the deadline goes on where it stopped.
+and the results, so the same command after the deadline goes on where it stopped. timeline.json: the
+host's CPU and GPU use and the results so far, every 2 s (fleet_timeline.py).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ sys.path.insert(0, str(HERE))
 from fidelity import job_for, select  # noqa: E402
 from fidelity_report import load_jsonl  # noqa: E402
 from fleet_summary import summarize  # noqa: E402
+from fleet_timeline import Timeline, phases  # noqa: E402
 
 WORK = HERE / "data" / "fleet-work"  # ignored (stages/verify/gpu/data/): kept between commands on a host
 PACK = ROOT / ".node"
@@ -180,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
                   "--split-builds"]
         print("+", " ".join(verify), file=sys.stderr, flush=True)
         run_started = time.monotonic()
+        timeline = Timeline(results_path, gpu=args.backend == "cuda").start()
         left = args.deadline - (time.monotonic() - started) - STOP_GRACE_S * 2
         verifier = subprocess.Popen(verify, cwd=ROOT)
         try:
@@ -189,12 +192,15 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             stop([verifier])
         wall = time.monotonic() - run_started
+        samples = timeline.stop()
     finally:
         # Workers first, Redis last: a worker finishing its jobs still needs Redis to hand their results in.
         stop(procs[:0:-1])
         stop(procs[:1])
     results = load_jsonl(results_path) if results_path.exists() else []
     summary = summarize(results, wall_s=wall, cores=os.cpu_count() or 1, planned=len(lines))
+    summary["timeline"] = phases(samples, os.cpu_count() or 1)
+    (args.out / "timeline.json").write_text(json.dumps(samples) + "\n", encoding="utf-8")
     (args.out / "fleet.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     shutil.copy(results_path, args.out / "results.jsonl") if results_path.exists() else None
     print(json.dumps({k: v for k, v in summary.items() if k != "candidates"}, indent=1))

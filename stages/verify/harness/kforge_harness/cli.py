@@ -55,6 +55,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         "NaN-poisons at most its 1/N of the device's memory); timing and profiling stay exclusive. "
                         "1 (default): a candidate's whole measurement is exclusive. At most --workers is useful")
     p.add_argument("--cpu-threads", type=int, default=1, help="torch threads per worker on the cpu backend")
+    p.add_argument("--nice", type=int, default=0,
+                   help="raise the driver's niceness by N at start (its workers and compilers inherit it): a build "
+                        "worker's throughput work then yields the CPU to a device worker's measurements on one host")
     p.add_argument("--memory-mb", type=int, default=16384, help="address-space limit per cpu worker (0: none)")
     p.add_argument("--keep-scratch", action="store_true")
     p.add_argument("--no-network-isolation", action="store_true")
@@ -182,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.environment:
         return _print_environment(args.backend)
+    if args.nice > 0:
+        os.nice(args.nice)
     driver = Driver(DriverOptions(
         build_root=args.build_root.resolve(), scratch_root=args.scratch_root.resolve(),
         lock_dir=args.lock_dir.resolve(),

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import sys
+import time
 import unittest
 
 import helpers
 
 sys.path.insert(0, str(helpers.REPO / "stages" / "verify" / "gpu"))
 import fleet_summary  # noqa: E402
+import fleet_timeline  # noqa: E402
 
 
 def result(cid: str, **fields) -> dict:
@@ -31,6 +33,26 @@ class FloorTest(unittest.TestCase):
     def test_nothing_measured_has_no_ratio(self):
         s = fleet_summary.summarize([], wall_s=3.0, cores=2, planned=0)
         self.assertEqual((s["floor_s"], s["wall_over_floor"]), (0, None))
+
+
+class TimelineTest(unittest.TestCase):
+    def test_idle_cores_before_and_after_the_first_result(self):
+        samples = [{"t_s": 2.0, "done": 0, "cpu_busy": 0.5, "gpu_util": 0.0},
+                   {"t_s": 4.0, "done": 1, "cpu_busy": 1.0, "gpu_util": 0.5},
+                   {"t_s": 6.0, "done": 3, "cpu_busy": 0.25, "gpu_util": None}]
+        p = fleet_timeline.phases(samples, cores=4)
+        self.assertEqual(p["first_result_s"], 4.0)
+        self.assertEqual(p["idle_core_s_before_first"], 4.0)  # half of 4 cores for 2 s, then none
+        self.assertEqual(p["idle_core_s_after_first"], 6.0)  # three quarters of 4 cores for 2 s
+        self.assertEqual(p["mean_gpu_util"], 0.25)
+
+    def test_samples_this_host(self):
+        tl = fleet_timeline.Timeline(helpers.REPO / "no-such-results.jsonl", period_s=0.2, gpu=False).start()
+        while not tl.samples:
+            time.sleep(0.02)
+        s = tl.stop()[0]
+        self.assertEqual(s["done"], 0)
+        self.assertTrue(0.0 <= s["cpu_busy"] <= 1.0)
 
 
 if __name__ == "__main__":
