@@ -130,7 +130,7 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
                                   lambda: channel.send("lock_wait"), lambda: channel.send("lock_acquired"))
     share = max(1, args.device_share)
     poisoning.set_device_share(share)
-    lock.shared() if share > 1 else lock.exclusive()
+    lock.shared(share) if share > 1 else lock.exclusive()
     try:
         poisoning.wait_for_released_memory(device)
         own_triton = triton_support.module_kernels(cand_module) | triton_support.declared_kernels(job.kernel_source) \

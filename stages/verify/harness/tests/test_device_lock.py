@@ -4,6 +4,8 @@ to exclusive does not deadlock with another, and a lock goes when its process do
 Python process that reports every step on stdout; the assertions are about order, never durations."""
 from __future__ import annotations
 
+import fcntl
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,7 +26,8 @@ HOLDER = textwrap.dedent("""
     say = lambda what: (print(what, flush=True))
     lock = DeviceLock(Path(sys.argv[2]), lambda: say("wait"), lambda: say("acquired " + lock.mode))
     for mode in sys.argv[3:]:
-        getattr(lock, mode)()
+        name, _, share = mode.partition(":")
+        lock.shared(int(share or 4)) if name == "shared" else lock.exclusive()
         sys.stdin.readline()  # the test says when to go on; EOF (killed parent, closed pipe) too
     busy, exclusive = lock.held_s()
     say(f"busy {busy:.6f} exclusive {exclusive:.6f}")
@@ -77,6 +80,33 @@ class DeviceLockTest(unittest.TestCase):
         a.end()
         b.end()
         self.assertEqual(timer.next_line(), "acquired exclusive")
+
+    def test_at_most_share_candidates_check_at_once(self):
+        a, b = self.holder("shared:2"), self.holder("shared:2")
+        self.assertEqual([a.next_line(), b.next_line()], ["acquired shared", "acquired shared"])
+        third = self.holder("shared:2")
+        self.assertEqual(third.next_line(), "wait")  # both slots taken
+        a.end()
+        self.assertEqual(third.next_line(), "acquired shared")
+
+    def test_a_slot_goes_when_its_holder_turns_to_timing(self):
+        a = self.holder("shared:1", "exclusive")
+        self.assertEqual(a.next_line(), "acquired shared")
+        slot = os.open(self.path.with_name(self.path.name + ".slot0"), os.O_RDWR)
+        turn = os.open(self.path.with_name(self.path.name + ".turn"), os.O_RDWR)
+        try:
+            with self.assertRaises(BlockingIOError):
+                fcntl.flock(slot, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a's
+            fcntl.flock(turn, fcntl.LOCK_EX)  # holds a at the turnstile on its way to timing
+            a.go_on()
+            self.assertEqual(a.next_line(), "wait")
+            fcntl.flock(slot, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: a dropped it before queueing
+            fcntl.flock(slot, fcntl.LOCK_UN)
+            fcntl.flock(turn, fcntl.LOCK_UN)
+            self.assertEqual(a.next_line(), "acquired exclusive")
+        finally:
+            os.close(slot)
+            os.close(turn)
 
     def test_a_waiting_exclusive_taker_keeps_new_shared_takers_out(self):
         checking = self.holder("shared")
