@@ -136,6 +136,11 @@ def _repeat(cand_model: Any, inputs: list[Any], ref_out: Any, sizes: list[int], 
     return "within_tolerance" if passed else "beyond"
 
 
+# Device seconds the timed rounds of reference and candidate may take before fewer are run (timing.py
+# capped_repeats; at least 5 rounds). Under the exclusive lock: what other candidates wait for.
+TIMED_BUDGET_S = 1.0
+
+
 def run_timing(
     job: Any, ref_model: Any, cand_model: Any, make_inputs: Callable[[int], list[Any]],
     device: torch.device, result: dict[str, Any], flags: list[str],
@@ -162,7 +167,7 @@ def run_timing(
     try:
         runs = timing.time_interleaved(
             {"ref": lambda: ref_model(*inputs), "kernel": lambda: cand_model(*inputs)}, device, job.warmup,
-            job.repeats, {"ref": rechecker("ref"), "kernel": rechecker("kernel")}, flusher)
+            job.repeats, {"ref": rechecker("ref"), "kernel": rechecker("kernel")}, flusher, TIMED_BUDGET_S)
         check_device(device, "timing Model.forward and ModelNew.forward")
         ref_run, kern_run = runs["ref"], runs["kernel"]
     except Stop:

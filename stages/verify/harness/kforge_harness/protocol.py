@@ -28,7 +28,9 @@ from typing import Any
 # cross-call cache (lb-1-33 was a false alarm; verdicts changed).
 # 0.3.4: --device-share N: correctness of up to N candidates shares the device, timing and profiling
 # exclusive (device_lock.py), the NaN poisoning's fresh fill budgeted to 1/N; the profiler started and the
-# candidate's kernel names read before the exclusive lock (no verdict changes with the default of 1).
+# candidate's kernel names read before the exclusive lock (no verdict changes with the default of 1);
+# timed rounds capped at 1 s of device time by the warm-up's pace, at least 5 (slow forwards' speedups
+# from fewer samples).
 VERIFIER_VERSION = Path(__file__).with_name("VERSION").read_text(encoding="utf-8").strip()
 
 VERDICT = json.loads(Path(__file__).with_name("verdict.json").read_text(encoding="utf-8"))

@@ -34,6 +34,19 @@ _sleep = getattr(torch.cuda, "_sleep", None)
 
 # Events under the host time by more than this (and by more than half) mean work escaped the events.
 EVENT_HOST_SLACK_MS = 1.0
+# With a budget, slow forwards get fewer timed rounds, never fewer than this (or than asked).
+MIN_TIMED_ROUNDS = 5
+
+
+def capped_repeats(repeats: int, round_s: float | None, budget_s: float | None) -> int:
+    """Timed rounds (one call of each function) for a budget of device time: `repeats`, unless the rounds
+    would take longer than `budget_s` at the warm-up's pace; then as many as fit, at least
+    MIN_TIMED_ROUNDS. A forward of 100 ms measures to well under a percent in five calls, and twenty of
+    them (plus the reference's) held the device for seconds (H200: 11-18 s exclusive for two level-1
+    candidates of 125 and 726 ms a call, the median candidate 0.2 s)."""
+    if budget_s is None or not round_s or round_s * repeats <= budget_s:
+        return repeats
+    return max(min(repeats, MIN_TIMED_ROUNDS), int(budget_s // round_s))
 
 
 @dataclass
@@ -135,8 +148,10 @@ def time_interleaved(
     repeats: int,
     on_output: dict[str, Callable[[Any], None]] | None = None,
     flusher: L2Flusher | None = None,
+    budget_s: float | None = None,
 ) -> dict[str, TimingRun]:
-    """One TimingRun per named function, their trials alternated ABBA so that neither always goes first."""
+    """One TimingRun per named function, their trials alternated ABBA so that neither always goes first.
+    `budget_s`: fewer rounds when the warm-up says `repeats` of them would take longer (capped_repeats)."""
     names = list(fns)
     cuda = device.type == "cuda"
     if cuda:
@@ -145,18 +160,25 @@ def time_interleaved(
     heads = {n: HeadStart(device) for n in names} if cuda else {}
     with torch.no_grad():
         issue_ms: dict[str, list[float]] = {n: [] for n in names}
+        rounds_s: list[float] = []
         for _ in range(warmup):
+            started = _perf_counter()
             for n in names:
                 if cuda:
                     _synchronize(device)
                 t0 = _perf_counter()
                 fns[n]()
                 issue_ms[n].append((_perf_counter() - t0) * 1000.0)
+            if cuda:
+                _synchronize(device)
+            rounds_s.append(_perf_counter() - started)
         if cuda:
             _synchronize(device)
             for n in names:
                 heads[n].fit(issue_ms[n][1:] or issue_ms[n])  # the first call may still be loading
-        for i in range(repeats):
+        # The fastest warm-up round after the first (which may load libraries, pick algorithms, JIT).
+        round_s = min(rounds_s[1:] or rounds_s) if rounds_s else None
+        for i in range(capped_repeats(repeats, round_s, budget_s)):
             for n in (names if i % 2 == 0 else names[::-1]):
                 out = (_trial_cuda(fns[n], device, runs[n], flusher, heads[n]) if cuda
                        else _trial_cpu(fns[n], runs[n]))

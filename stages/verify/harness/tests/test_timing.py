@@ -65,6 +65,25 @@ class TimingTest(unittest.TestCase):
             kern = timing.time_calls(back_to_back.work("kernel"), CPU, 0, 20)
         self.assertAlmostEqual(ref.median / kern.median, 3.0)  # what the interleaving protects against
 
+    def test_a_budget_times_slow_forwards_fewer_times_never_under_five(self):
+        m = DriftingMachine(step_after=0, fast_ms=100.0)  # 100 ms a call: a round of two is 0.2 s
+        with mock.patch.object(timing, "_perf_counter", m.clock):
+            runs = timing.time_interleaved({"ref": m.work("ref"), "kernel": m.work("kernel")}, CPU, 3, 20, budget_s=1.4)
+        self.assertEqual([len(runs[n].trials_ms) for n in ("ref", "kernel")], [7, 7])  # 1.4 s / 0.2 s
+        m = DriftingMachine(step_after=0, fast_ms=1000.0)
+        with mock.patch.object(timing, "_perf_counter", m.clock):
+            runs = timing.time_interleaved({"ref": m.work("ref"), "kernel": m.work("kernel")}, CPU, 3, 20, budget_s=1.0)
+        self.assertEqual(len(runs["kernel"].trials_ms), timing.MIN_TIMED_ROUNDS)
+
+    def test_a_budget_leaves_fast_forwards_and_a_slow_first_call_alone(self):
+        # The first warm-up round loads and picks algorithms (seconds); the pace is the later rounds'.
+        m = DriftingMachine(step_after=2, slow_ms=3000.0, fast_ms=1.0)
+        with mock.patch.object(timing, "_perf_counter", m.clock):
+            runs = timing.time_interleaved({"ref": m.work("ref"), "kernel": m.work("kernel")}, CPU, 3, 20, budget_s=1.0)
+        self.assertEqual(len(runs["kernel"].trials_ms), 20)
+        self.assertEqual(timing.capped_repeats(20, None, 1.0), 20)  # no warm-up: nothing to go by
+        self.assertEqual(timing.capped_repeats(3, 10.0, 1.0), 3)  # never more than asked
+
     def test_single_function_keeps_its_interface(self):
         run = timing.time_calls(lambda: torch.ones(3).sum(), CPU, 1, 5)
         self.assertEqual(len(run.trials_ms), 5)
