@@ -31,6 +31,16 @@ def set_device_share(n: int) -> None:
     _device_share = max(1, n)
 
 
+def limit_process_memory(device: torch.device, share: int) -> None:
+    """With candidates sharing the device, this process's allocator may hold at most its 1/share of the
+    memory (1: the whole device again, for timing). A candidate that hoards every byte it can get
+    (VERIFICATION.md class 16) then takes its own slice, not the memory of the candidates checked beside
+    it; memory it takes past torch's allocator (its own cudaMalloc) is not covered."""
+    setter = getattr(torch.cuda, "set_per_process_memory_fraction", None)
+    if device.type == "cuda" and setter is not None:
+        setter(1.0 / max(1, share), device)
+
+
 def fresh_fill_budget(free: int, total: int, share: int) -> int:
     """Bytes of fresh device memory one poisoning may fill: what is free but the margin, and with a share
     above 1 at most its slice of the device (total / share, less the margin). The blocks of the outputs'

@@ -131,12 +131,20 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
     share = max(1, args.device_share)
     poisoning.set_device_share(share)
     lock.shared(share) if share > 1 else lock.exclusive()
+
+    def go_exclusive() -> None:
+        lock.exclusive()
+        if share > 1:
+            poisoning.limit_process_memory(device, 1)  # timing has the device to itself
+
     try:
-        poisoning.wait_for_released_memory(device)
+        poisoning.wait_for_released_memory(device)  # (its first CUDA call can need the wait)
+        if share > 1:
+            poisoning.limit_process_memory(device, share)
         own_triton = triton_support.module_kernels(cand_module) | triton_support.declared_kernels(job.kernel_source) \
             if triton_version else set()
         _measure(job, ref_module, model_new, device, Path(args.build_dir), result, flags, channel,
-                 (triton_version, own_triton), lock.exclusive)
+                 (triton_version, own_triton), go_exclusive)
     finally:
         busy, exclusive = lock.held_s()
         result["gpu_busy_s"], result["gpu_exclusive_s"] = round(busy, 3), round(exclusive, 3)
