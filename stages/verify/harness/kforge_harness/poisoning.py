@@ -38,7 +38,8 @@ def limit_process_memory(device: torch.device, share: int) -> None:
     it; memory it takes past torch's allocator (its own cudaMalloc) is not covered."""
     setter = getattr(torch.cuda, "set_per_process_memory_fraction", None)
     if device.type == "cuda" and setter is not None:
-        setter(1.0 / max(1, share), device)
+        # An index: torch refuses a bare torch.device('cuda') here (seen on the H200, torch 2.11).
+        setter(1.0 / max(1, share), device.index if device.index is not None else torch.cuda.current_device())
 
 
 def fresh_fill_budget(free: int, total: int, share: int) -> int:

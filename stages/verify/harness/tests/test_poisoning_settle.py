@@ -51,5 +51,31 @@ class SettleTest(unittest.TestCase):
             poisoning.wait_for_released_memory(torch.device("cpu"))
 
 
+class ProcessSliceTest(unittest.TestCase):
+    """poisoning.limit_process_memory against torch's contract: a device index, never a bare 'cuda'."""
+
+    def _set(self, device: torch.device, share: int) -> list[tuple[float, int]]:
+        calls = []
+
+        def setter(fraction: float, index: object) -> None:
+            if not isinstance(index, int):  # torch: "Expected a torch.device with a specified index or an integer"
+                raise ValueError(f"got {index!r}")
+            calls.append((fraction, index))
+        with mock.patch.object(torch.cuda, "set_per_process_memory_fraction", setter, create=True), \
+                mock.patch.object(torch.cuda, "current_device", lambda: 0):
+            poisoning.limit_process_memory(device, share)
+        return calls
+
+    def test_a_shared_device_gives_each_worker_its_slice(self):
+        self.assertEqual(self._set(torch.device("cuda"), 4), [(0.25, 0)])
+        self.assertEqual(self._set(torch.device("cuda", 1), 2), [(0.5, 1)])
+
+    def test_timing_gets_the_whole_device_back(self):
+        self.assertEqual(self._set(torch.device("cuda"), 1), [(1.0, 0)])
+
+    def test_cpu_has_no_allocator_slice(self):
+        self.assertEqual(self._set(torch.device("cpu"), 4), [])
+
+
 if __name__ == "__main__":
     unittest.main()
