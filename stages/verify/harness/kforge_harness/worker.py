@@ -220,7 +220,7 @@ def _measure(job: VerifyJob, ref_module: Any, model_new: type, device: torch.dev
     result["sol_floor_ms"] = finite_or_none(floor)
     if result["sol_floor_ms"] is not None and result["kernel_time_ms"]:
         result["sol_fraction"] = finite_or_none(result["sol_floor_ms"] / result["kernel_time_ms"])
-    flags.extend(speed_of_light.check_speed(result["kernel_time_ms"], result["sol_floor_ms"]))
+    flags.extend(speed_of_light.check_speed(result["kernel_time_ms"], result["sol_floor_ms"], result["ref_time_ms"]))
     flags.extend(speed_of_light.check_speedup(result["speedup"]))
 
 

@@ -68,6 +68,10 @@ class SpeedOfLightTest(unittest.TestCase):
         self.assertEqual(sol.check_speed(2.0, 1.0), [])
         self.assertEqual(sol.check_speed(None, 1.0), [])
         self.assertEqual(sol.check_speed(0.1, None), [])
+
+    def test_a_floor_the_reference_beats_too_is_the_floors_fault(self):
+        self.assertEqual(sol.check_speed(0.4, 1.0, ref_ms=5.0), ["faster_than_light"])  # the reference respects it
+        self.assertEqual(sol.check_speed(0.105, 0.22, ref_ms=0.101), [])  # both "impossible": peaks measured low
         self.assertEqual(sol.check_speedup(12.0), ["speedup_over_10x"])
         self.assertEqual(sol.check_speedup(9.0), [])
         self.assertEqual(sol.check_speedup(None), [])
