@@ -41,6 +41,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm install --no-fund --no-audit --loglevel=error
 fi
 
+# The precompiled torch/extension.h of the cpu builds (the builtin kernels', the test fixtures'): made in the
+# background, while pip works below and after setup ends; a build before it is ready compiles without it.
+npx tsx scripts/prewarm-pch.ts || echo "setup: WARNING: the precompiled header could not be started (builds are only slower)" >&2
+
 # The interop test (test/datasets/interop.test.ts) reads what kforge writes with pyarrow, pandas and
 # Hugging Face datasets: in a venv of this clone (Debian's pip refuses --user installs into the system
 # Python, PEP 668). Measured on the 2-core dev machine: 93 s from PyPI, 400 MB. Versions are the ones
