@@ -26,6 +26,10 @@ from pathlib import Path
 from typing import Callable
 
 
+# How often a checker waiting for a slot looks again (checks take seconds).
+SLOT_POLL_S = 0.02
+
+
 def lock_path(lock_dir: Path, backend: str, visible_devices: str | None) -> Path:
     key = "cpu" if backend == "cpu" else f"cuda-{(visible_devices or 'all').replace(',', '_')}"
     return lock_dir / f"device-{key}.lock"
@@ -81,21 +85,26 @@ class DeviceLock:
         return self._shared_held_s + current, current if self.mode == "exclusive" else 0.0
 
     def _take_slot(self, share: int) -> bool:
-        """A free slot if there is one, else wait for one (this process's pid picks which)."""
+        """The first slot that is free, polling until one is. Not a blocking flock on one chosen slot: that
+        waited for its holder while another slot stood free (a test of three checkers on two slots hung
+        when the pid picked the slot whose holder stayed)."""
         fds = [os.open(self._path.with_name(f"{self._path.name}.slot{i}"), os.O_RDWR | os.O_CREAT, 0o644)
                for i in range(share)]
-        chosen: int | None = None
-        for fd in fds:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                chosen = fd
-                break
-            except BlockingIOError:
-                continue
         waited = False
-        if chosen is None:
-            chosen = fds[os.getpid() % share]
-            waited = self._take(chosen, fcntl.LOCK_EX, False)
+        chosen: int | None = None
+        while chosen is None:
+            for fd in fds:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    chosen = fd
+                    break
+                except BlockingIOError:
+                    continue
+            if chosen is None:
+                if not waited:
+                    self._on_wait()
+                    waited = True
+                time.sleep(SLOT_POLL_S)
         for fd in fds:
             if fd != chosen:
                 os.close(fd)
