@@ -37,20 +37,25 @@ HOLDER = textwrap.dedent("""
 
 class Holder:
     def __init__(self, path: Path, *modes: str):
+        # Unbuffered bytes, read a byte at a time: select() then sees every line the holder has written
+        # (a text reader's buffer could hold the next line where select cannot see it).
         self.proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(helpers.HARNESS), str(path), *modes],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
 
     def next_line(self, limit_s: float = 60.0) -> str:
         """The holder's next step; a holder stuck waiting fails the test instead of hanging it."""
-        if not select.select([self.proc.stdout], [], [], limit_s)[0]:
-            raise AssertionError(f"holder said nothing for {limit_s:.0f} s (stuck waiting for a lock)")
-        line = self.proc.stdout.readline().strip()
-        if not line:
-            raise AssertionError(f"holder exited ({self.proc.wait()}) without saying more")
-        return line
+        line = b""
+        while not line.endswith(b"\n"):
+            if not select.select([self.proc.stdout], [], [], limit_s)[0]:
+                raise AssertionError(f"holder said nothing for {limit_s:.0f} s (stuck waiting for a lock)")
+            byte = self.proc.stdout.read(1)
+            if not byte:
+                raise AssertionError(f"holder exited ({self.proc.wait()}) without saying more")
+            line += byte
+        return line.decode().strip()
 
     def go_on(self) -> None:
-        self.proc.stdin.write("\n")
+        self.proc.stdin.write(b"\n")
         self.proc.stdin.flush()
 
     def end(self) -> None:
