@@ -16,6 +16,8 @@ import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPriority } from '../../stages/verify/queue/build-order.ts';
+import type { QueueJobData } from '../../stages/verify/queue/queue-messages.ts';
 import { QueueVerifier } from '../../stages/verify/queue/queue-verifier.ts';
 import { duckQuery, sqlStr } from '../support/duckdb.ts';
 import { startWorker, stopWorker, type TestWorker } from '../support/fleet-workers.ts';
@@ -168,6 +170,9 @@ describe.skipIf(REDIS_MISSING !== null)('kforge build with verify.mode: queue', 
       expect(handedOn.length).toBeGreaterThan(0);
       for (const [id, b] of built) {
         expect(b.result.phase).toBe('build');
+        // Longest builds first (build-order.ts): each build job carries the priority its source earns.
+        const [data, priority] = await client.hmget(`bull:kforge-verify-build-cpu:${id}`, 'data', 'priority');
+        expect(Number(priority)).toBe(buildPriority((JSON.parse(data!) as QueueJobData).job));
         const device = await client.hget(`bull:${QUEUE}:${id}`, 'returnvalue');
         if (b.final) expect(device).toBeNull(); // the build settled it: never on the device queue
         else expect(JSON.parse(device!)).toMatchObject({ result: { phase: 'gpu', build_source: 'store' }, worker: { role: 'gpu' } });

@@ -8,10 +8,12 @@ import type { QueueJobData } from './queue-messages.ts';
 /** Finished jobs are kept this long: their results answer the same candidate from another run or host. */
 export const KEEP_S = 7 * 24 * 3600;
 
-/** Adds the job under `id` (a no-op when the id exists); one the fleet gave up on earlier is retried. */
-export async function addVerifyJob(queue: Queue, id: string, data: QueueJobData, attempts: number): Promise<void> {
+/** Adds the job under `id` (a no-op when the id exists); one the fleet gave up on earlier is retried.
+ * `priority`: BullMQ's (1 first; build-order.ts), none for first-come. */
+export async function addVerifyJob(queue: Queue, id: string, data: QueueJobData, attempts: number, priority?: number): Promise<void> {
   await queue.add('verify', data, {
     jobId: id, attempts, backoff: { type: 'exponential', delay: 2000 },
+    ...(priority === undefined ? {} : { priority }),
     removeOnComplete: { age: KEEP_S }, removeOnFail: { age: KEEP_S },
   });
   // An earlier run's job that failed (attempts spent, refused) is tried again, not answered with its old failure.

@@ -12,6 +12,7 @@ import { RunStoppedError } from '../../core/errors/run-stopping.ts';
 import type { Backend, Environment, VerifyJob, VerifyResult } from '../protocol.ts';
 import { readHarnessVersion } from '../verdict-definition.ts';
 import type { StoppableVerifier } from '../verifier.ts';
+import { buildPriority } from './build-order.ts';
 import { waitForFleetEnvironment } from './fleet-environment.ts';
 import { fleetLine } from './fleet-status.ts';
 import { addVerifyJob } from './job-options.ts';
@@ -107,9 +108,10 @@ export class QueueVerifier implements StoppableVerifier {
     const device = await this.queueFor(this.queueNameFor(job.backend));
     let raw: unknown;
     if (this.options.splitBuilds) {
-      // The build queue first; its worker hands the job on to the device queue under the same id.
+      // The build queue first, longest builds first; its worker hands the job on to the device queue
+      // under the same id.
       const builds = await this.queueFor(buildQueueName({ ...this.options, backend: job.backend }));
-      await addVerifyJob(builds.queue, id, data, this.options.attempts);
+      await addVerifyJob(builds.queue, id, data, this.options.attempts, buildPriority(job));
       const built = buildReturnSchema.safeParse(await this.stoppable(this.waitFor(id, builds)));
       if (!built.success) throw new QueueProtocolError(`build job ${id} returned something that is not a build result: ${built.error.message}`);
       raw = built.data.final ? { result: built.data.result, worker: built.data.worker } : await this.stoppable(this.waitFor(id, device));

@@ -44,7 +44,7 @@ def import_with_store(job: Any, scratch: Path, build_dir: Path, recorder: buildi
         result["compile_flags"], result["build_rewrites"] = recorder.as_string(), list(recorder.rewrites)
         result["build_store_keys"] = list(builds.keys)
         result["build_source"] = builds.source()
-        if builds.calls > builds.hits:
+        if builds.built_here:
             result["build_cpu_s"], result["build_wall_s"] = round(builds.cpu_s, 3), round(builds.wall_s, 3)
         elif builds.calls and store is not None:  # all from the store: what they took where they were built
             metas = [store.meta(k) for k in builds.keys]
@@ -91,7 +91,7 @@ def run_build(job: Any, args: Any, result: dict[str, Any], recorder: building.Fl
                                            "build_cpu_s", "build_wall_s")}
         assert builds.toolchain is not None
         path = store.evidence_path(job.kernel_source, builds.toolchain)
-        if builds.built or not path.exists():  # a second build worker's store hits keep the first one's log
+        if builds.built or builds.ahead_built or not path.exists():  # a second build worker's store hits keep the first one's log
             store.write_evidence(path, evidence)
 
 

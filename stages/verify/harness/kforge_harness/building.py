@@ -23,7 +23,7 @@ import traceback
 import types
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator
+from typing import Any, Callable, ContextManager, Iterator, Protocol, runtime_checkable
 
 from .flag_recorder import FlagRecorder
 from .loading import import_source
@@ -41,6 +41,13 @@ class BuildError(Exception):
 
 class CandidateImportError(Exception):
     """Importing the candidate raised, and not while compiling."""
+
+
+@runtime_checkable
+class BuildsAhead(Protocol):
+    """What the `store` layer of import_candidate may do before the import (store_builds.StoreBuilds)."""
+
+    def build_ahead(self, source: str, directory: Path, recorder: FlagRecorder) -> None: ...
 
 
 def build_dir_for(source: str, build_root: Path) -> Path:
@@ -283,9 +290,17 @@ def import_candidate(source: str, directory: Path, recorder: FlagRecorder,
         # further); keep_unchanged_mtimes then reads the build_directory it was given. The precompiled
         # header (pch.py) changes only the command torch writes into build.ninja, below all of them: no
         # key and no recorded flag sees it.
+        # The store's layer may build the module's several calls side by side first (build_ahead.py):
+        # below the recorder, which records only the import's own calls.
         with capture_fds() as captured, precompiled_header(build_dir), keep_unchanged_mtimes(), shared, \
-                store or nullcontext(), recorder.active():
-            module = import_source(source, "kforge_candidate", directory)
+                (store or nullcontext()) as builds:
+            if isinstance(builds, BuildsAhead):
+                try:
+                    builds.build_ahead(source, directory, recorder)
+                except Exception:  # noqa: BLE001  (speed only: the import builds what is not built)
+                    pass
+            with recorder.active():
+                module = import_source(source, "kforge_candidate", directory)
     except SystemExit as e:
         error = e
     except Exception as e:

@@ -71,6 +71,30 @@ class FlagRecorder:
             for n, fn in originals.items():
                 setattr(cpp_extension, n, fn)
 
+    def as_torch_gets(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """A load_inline call's arguments as the recorder passes them on (arch retargeted, sources made
+        compatible), recording nothing: build_ahead.py builds what the import's own call will ask for."""
+        saved = list(self.rewrites)
+        try:
+            if self.arch:
+                kwargs = self._retargeted(kwargs)
+            return self._compatible(args, kwargs)
+        finally:
+            self.rewrites[:] = saved
+
+    @contextmanager
+    def building(self) -> Iterator[None]:
+        """A build outside a recorded call (build_ahead.py's): the driver hears it start and end."""
+        self._depth += 1
+        if self._depth == 1 and self._on_start:
+            self._on_start()
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0 and self._on_end:
+                self._on_end()
+
     def _retargeted(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         out = dict(kwargs)
         for key, substitute in self.RETARGET.items():

@@ -9,7 +9,8 @@ they reach torch: arch flags already retargeted). For each keyable load_inline c
   and renamed into place (build_store.py);
 - not found, not publishing (the GPU phase): the call goes on to the local build (built here).
 It also measures the builds: wall seconds, and CPU seconds of this process and its waited-for children
-(ninja and the compilers under it).
+(ninja and the compilers under it). `build_ahead` builds a candidate's several calls side by side before its
+import (build_ahead.py), through the same wrapper.
 """
 from __future__ import annotations
 
@@ -24,8 +25,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from . import build_ahead as ahead
 from .build_store import BuildStore
 from .building import _mirror_files, inline_build_key
+from .flag_recorder import FlagRecorder
 
 
 def _version_line(cmd: list[str], marker: str | None = None) -> str | None:
@@ -71,14 +74,58 @@ class StoreBuilds:
         self.hits = 0  # of them loaded from the store
         self.built = 0  # of them compiled into the store here (build phase)
         self.unkeyed = 0  # calls the store cannot hold (load(), non-plain arguments, explicit build_directory)
+        self.ahead_built = 0  # calls build_ahead's children compiled (the import then found them built)
         self.cpu_s = 0.0
         self.wall_s = 0.0
+        self._entry: Callable[..., Any] | None = None  # the load_inline wrapper, while active
 
     def source(self) -> str | None:
         """build_source for the result: None when no extension was built or loaded."""
         if self.calls == 0:
             return None
-        return "store" if self.hits == self.calls else "built_here"
+        return "store" if self.hits == self.calls and not self.ahead_built else "built_here"
+
+    @property
+    def built_here(self) -> bool:
+        """Whether a compiler ran for this import (here or in build_ahead's children)."""
+        return self.calls > self.hits or self.ahead_built > 0
+
+    def build_ahead(self, source: str, directory: Path, recorder: FlagRecorder) -> None:
+        """Before the import: the calls its module makes build side by side (build_ahead.py), each through
+        this wrapper as the import's own call would go, so the import finds them built. Two or more calls
+        still to build, or nothing happens. Speed only: any failure here leaves the import to build."""
+        entry = self._entry
+        if entry is None or not ahead.can_build_ahead(source):
+            return
+
+        def keyable(call: ahead.Call) -> bool:
+            return inline_build_key(*recorder.as_torch_gets(*call)) is not None
+
+        todo: dict[str, ahead.Call] = {}
+        for args, kwargs in ahead.probe_calls(source, directory, keyable):
+            args, kwargs = recorder.as_torch_gets(args, kwargs)
+            key = inline_build_key(args, kwargs)
+            if key is None or key in todo or self._stored(key, kwargs.get("name", args[0] if args else None)):
+                continue
+            todo[key] = (args, kwargs)
+        if len(todo) < 2:
+            return
+
+        def build(args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:  # in the child
+            before = self.calls - self.hits
+            entry(*args, **kwargs)
+            return self.calls - self.hits > before
+
+        with recorder.building():
+            report = ahead.build_all(list(todo.values()), build)
+        self.ahead_built += report.built
+        self.cpu_s += report.cpu_s
+        self.wall_s += report.wall_s
+
+    def _stored(self, key: str, name: Any) -> bool:
+        if self.store is None or self.toolchain is None or not isinstance(name, str):
+            return False
+        return self.store.lookup(self.store.key(key, self.toolchain), name) is not None
 
     def _measured(self, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]) -> Any:
         t0, c0 = time.monotonic(), _cpu_s()
@@ -152,7 +199,9 @@ class StoreBuilds:
             return self._measured(real_load, args, kwargs)
 
         cpp_extension.load_inline, cpp_extension.load = inline, load
+        self._entry = inline
         try:
             yield self
         finally:
+            self._entry = None
             cpp_extension.load_inline, cpp_extension.load = real_inline, real_load
