@@ -14,7 +14,7 @@ import { REPO_ROOT } from '../support/paths.ts';
 const TESTS_DIR = path.join(REPO_ROOT, 'stages/verify/harness/tests');
 const MODULES = ['test_building', 'test_chunked', 'test_timing', 'test_static_check', 'test_problem_facts', 'test_speed_of_light',
   'test_profiling', 'test_profiling_cuda', 'test_arch_flags', 'test_fidelity', 'test_poisoning_settle', 'test_triton', 'test_precision',
-  'test_fleet_summary', 'test_build_store', 'test_source_compat', 'test_fork_server', 'test_pch', 'test_device_lock', 'test_build_ahead'];
+  'test_fleet_summary', 'test_build_store', 'test_source_compat', 'test_fork_server', 'test_pch', 'test_device_lock', 'test_build_ahead', 'test_shared_fallback'];
 
 describe('anti-cheat modules (python unittest)', () => {
   it('lists every test module of the harness (a module left out of MODULES would never run)', () => {

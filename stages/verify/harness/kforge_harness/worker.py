@@ -48,7 +48,7 @@ import torch.utils.cpp_extension  # noqa: E402,F401  (its import-time warnings a
 
 from . import arch_flags, backends, build_phase, building, device_lock, environment, evaluation, loading, problem_facts, profiling  # noqa: E402
 from .build_store import BuildStore  # noqa: E402
-from . import poisoning, precision, speed_of_light, static_check, triton_launches, triton_support  # noqa: E402
+from . import poisoning, precision, shared_fallback, speed_of_light, static_check, triton_launches, triton_support  # noqa: E402
 from .flags import SUSPECT_FLAGS  # noqa: E402
 from .inputs import init_inputs, input_maker, seed_everything  # noqa: E402
 from .protocol import VerifyJob, derive_seed, empty_result, finite_or_none  # noqa: E402
@@ -143,8 +143,11 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
             poisoning.limit_process_memory(device, share)
         own_triton = triton_support.module_kernels(cand_module) | triton_support.declared_kernels(job.kernel_source) \
             if triton_version else set()
-        _measure(job, ref_module, model_new, device, Path(args.build_dir), result, flags, channel,
-                 (triton_version, own_triton), go_exclusive)
+        shared_fallback.measure_with_fallback(
+            lambda: _measure(job, ref_module, model_new, device, Path(args.build_dir), result, flags, channel,
+                             (triton_version, own_triton), go_exclusive),
+            lambda: lock.mode == "exclusive", go_exclusive, result, flags,
+            lambda: torch.cuda.empty_cache() if device.type == "cuda" else None)
     finally:
         busy, exclusive = lock.held_s()
         result["gpu_busy_s"], result["gpu_exclusive_s"] = round(busy, 3), round(exclusive, 3)
