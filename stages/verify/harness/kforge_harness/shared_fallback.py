@@ -33,13 +33,22 @@ def out_of_memory(error: BaseException) -> bool:
     return False
 
 
+# Of the memory an attempt held, at most this much may stay allocated for it to be run again alone.
+KEPT_BYTES = 256 << 20
+
+
 def measure_with_fallback(measure: Callable[[], None], is_exclusive: Callable[[], bool],
                           go_exclusive: Callable[[], None], result: dict[str, Any], flags: list[str],
-                          free_memory: Callable[[], None]) -> bool:
-    """Runs `measure`; when it stops on out-of-memory while the device is still shared, restores the result
-    and flags to what they were before it, frees what the attempt left, takes the device exclusively and runs
-    `measure` once more. Returns whether it fell back."""
+                          free_memory: Callable[[], None], allocated: Callable[[], int] = lambda: 0) -> bool:
+    """Runs `measure`; when it stops on out-of-memory while the device is still shared, and the memory the
+    attempt allocated is given back once its frames are gone (`allocated()` within KEPT_BYTES of what it was
+    before), restores the result and flags to what they were before it, takes the device exclusively and runs
+    `measure` once more. Returns whether it fell back. A candidate that keeps what it took (a cache in its
+    module: the memory hoarder of class 16, seen on the H200 taking the whole device when run again, and its
+    neighbours' memory with it) keeps its out-of-memory verdict: holding memory across calls is what the
+    slice is there to contain."""
     saved_result, saved_flags = copy.deepcopy(result), list(flags)
+    before = allocated()
     try:
         measure()
         return False
@@ -49,9 +58,13 @@ def measure_with_fallback(measure: Callable[[], None], is_exclusive: Callable[[]
     # Out of the except block: the exception's frames (and the tensors they hold) are gone.
     result.clear()
     result.update(saved_result)
-    flags[:] = saved_flags
     gc.collect()
     free_memory()
+    if allocated() - before > KEPT_BYTES:
+        raise evaluation.Stop("run", f"out of memory in its 1/N slice of the shared device, and it kept "
+                                     f"{(allocated() - before) / 2**30:.1f} GiB allocated after the call returned "
+                                     "(memory held across calls is not given the whole device)")
+    flags[:] = saved_flags
     go_exclusive()
     measure()
     return True

@@ -147,7 +147,8 @@ def run_job(job: VerifyJob, args: argparse.Namespace, channel: StatusChannel, re
             lambda: _measure(job, ref_module, model_new, device, Path(args.build_dir), result, flags, channel,
                              (triton_version, own_triton), go_exclusive),
             lambda: lock.mode == "exclusive", go_exclusive, result, flags,
-            lambda: torch.cuda.empty_cache() if device.type == "cuda" else None)
+            lambda: torch.cuda.empty_cache() if device.type == "cuda" else None,
+            lambda: int(torch.cuda.memory_allocated(device)) if device.type == "cuda" else 0)
     finally:
         busy, exclusive = lock.held_s()
         result["gpu_busy_s"], result["gpu_exclusive_s"] = round(busy, 3), round(exclusive, 3)

@@ -24,7 +24,7 @@ def oom_stop() -> evaluation.Stop:
 
 class Device:
     def __init__(self, exclusive: bool = False):
-        self.exclusive, self.freed, self.calls = exclusive, 0, []
+        self.exclusive, self.freed, self.calls, self.allocated = exclusive, 0, [], 0
 
     def go_exclusive(self) -> None:
         self.exclusive = True
@@ -41,7 +41,7 @@ class FallbackTest(unittest.TestCase):
                 raise step
 
         return measure_with_fallback(measure, lambda: device.exclusive, device.go_exclusive, result, flags,
-                                     lambda: setattr(device, "freed", device.freed + 1))
+                                     lambda: setattr(device, "freed", device.freed + 1), lambda: device.allocated)
 
     def test_out_of_memory_while_shared_is_measured_again_alone_from_a_clean_result(self):
         device, result, flags = Device(), {"compiled": True}, ["static"]
@@ -71,6 +71,20 @@ class FallbackTest(unittest.TestCase):
             self.run_with(device, [wrong, None], {}, [])
         self.assertEqual(device.calls, ["shared"])
         self.assertFalse(out_of_memory(wrong))
+
+    def test_a_candidate_that_keeps_what_it_took_keeps_its_verdict(self):
+        device = Device()
+
+        def hoard_then_oom() -> None:
+            device.calls.append("shared")
+            device.allocated += 30 << 30  # a cache in its module: still allocated once the call is gone
+            raise oom_stop()
+
+        with self.assertRaises(evaluation.Stop) as caught:
+            measure_with_fallback(hoard_then_oom, lambda: device.exclusive, device.go_exclusive, {}, [],
+                                  lambda: None, lambda: device.allocated)
+        self.assertIn("kept 30.0 GiB", str(caught.exception))
+        self.assertEqual((device.calls, device.exclusive), (["shared"], False))
 
     def test_a_passing_measurement_runs_once(self):
         device = Device()
