@@ -32,6 +32,9 @@ from typing import Any
 # timed rounds capped at 1 s of device time by the warm-up's pace, at least 5 (slow forwards' speedups
 # from fewer samples); faster_than_light not raised where the reference is under the floor too (the
 # floor's peaks were measured low: a false alarm on a loaded CI host).
+# 0.3.5: a candidate out of memory in its 1/N slice of a shared device, which gives that memory back, is
+# measured again alone (shared_fallback.py: lb-1-11 was a false rejection; verdicts changed with a share
+# above 1); a candidate's several load_inline calls build side by side (build_ahead.py, no verdict change).
 VERIFIER_VERSION = Path(__file__).with_name("VERSION").read_text(encoding="utf-8").strip()
 
 VERDICT = json.loads(Path(__file__).with_name("verdict.json").read_text(encoding="utf-8"))
