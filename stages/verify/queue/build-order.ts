@@ -12,8 +12,9 @@
  */
 import type { VerifyJob } from '../protocol.ts';
 
-/** A C++ extension build's cost in units; a CUDA one's (measured on the H200 host, real kernels: a C++-only
- * extension ~35 s of CPU, a CUDA one ~70-110 s). */
+/** A C++ extension build's cost in units, and a CUDA one's: a rough weight, not a measurement of the ratio.
+ * What was measured: one CUDA extension ~65 CPU-s on the H200 host (run 5's single-call level-1 kernels);
+ * a C++ one of a few lines ~20-40 CPU-s on the 2-core dev machines (docs/ci-time.md). */
 const CPP_BUILD = 1;
 const CUDA_BUILD = 3;
 /** BullMQ priorities: 1 is taken first, larger later (2^21 at most); every build job gets one, so none of

@@ -55,15 +55,17 @@ def measure_with_fallback(measure: Callable[[], None], is_exclusive: Callable[[]
     except evaluation.Stop as e:
         if is_exclusive() or not out_of_memory(e):
             raise
+        first = str(e)
     # Out of the except block: the exception's frames (and the tensors they hold) are gone.
-    result.clear()
-    result.update(saved_result)
     gc.collect()
     free_memory()
-    if allocated() - before > KEPT_BYTES:
-        raise evaluation.Stop("run", f"out of memory in its 1/N slice of the shared device, and it kept "
-                                     f"{(allocated() - before) / 2**30:.1f} GiB allocated after the call returned "
-                                     "(memory held across calls is not given the whole device)")
+    kept = allocated() - before
+    if kept > KEPT_BYTES:  # the result as the attempt left it: its evidence stays
+        raise evaluation.Stop("run", f"out of memory in its slice of the shared device, and {kept / 2**30:.1f} GiB "
+                                     "stayed allocated after the call returned (memory held across calls is not "
+                                     f"given the whole device): {first}")
+    result.clear()
+    result.update(saved_result)
     flags[:] = saved_flags
     go_exclusive()
     measure()

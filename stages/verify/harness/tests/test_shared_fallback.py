@@ -83,7 +83,8 @@ class FallbackTest(unittest.TestCase):
         with self.assertRaises(evaluation.Stop) as caught:
             measure_with_fallback(hoard_then_oom, lambda: device.exclusive, device.go_exclusive, {}, [],
                                   lambda: None, lambda: device.allocated)
-        self.assertIn("kept 30.0 GiB", str(caught.exception))
+        self.assertIn("30.0 GiB stayed allocated", str(caught.exception))
+        self.assertIn("Tried to allocate 6.00 GiB", str(caught.exception))  # the first error, kept
         self.assertEqual((device.calls, device.exclusive), (["shared"], False))
 
     def test_a_passing_measurement_runs_once(self):
